@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AssessmentConfig(AppConfig):
+    verbose_name = "考核"
+    name = "assessment"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,62 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from . import services
+from .models import Cadre, MonthlyNote, Unit, User
+
+
+@admin.register(Unit)
+class UnitAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "parent", "distance_km", "is_power_department"]
+    list_filter = ["kind", "is_power_department"]
+    search_fields = ["name"]
+    autocomplete_fields = ["parent"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save()
+            services.unit_move(unit=obj, parent=obj.parent)
+        else:
+            fields = {
+                f: form.cleaned_data[f] for f in ("distance_km", "is_power_department")
+            }
+            created = services.unit_create(
+                name=obj.name, kind=obj.kind, parent=obj.parent, **fields
+            )
+            obj.pk, obj.path, obj.depth = created.pk, created.path, created.depth
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ["username", "get_full_name", "role", "unit", "is_active"]
+    list_filter = ["role", "is_active"]
+    autocomplete_fields = ["unit", "cadre"]
+    fieldsets = BaseUserAdmin.fieldsets + (
+        ("角色与范围", {"fields": ("role", "unit", "cadre")}),
+    )
+    add_fieldsets = BaseUserAdmin.add_fieldsets + (
+        ("角色与范围", {"fields": ("role", "unit", "cadre")}),
+    )
+
+
+@admin.register(Cadre)
+class CadreAdmin(admin.ModelAdmin):
+    list_display = ["name", "unit", "rank", "is_reserve"]
+    list_filter = ["rank", "is_reserve"]
+    search_fields = ["name", "id_number"]
+    autocomplete_fields = ["unit"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(MonthlyNote)
+class MonthlyNoteAdmin(admin.ModelAdmin):
+    list_display = ["posting", "month", "days_present", "author"]
+    raw_id_fields = ["posting", "author"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,143 @@
+"""Who may use which URL: one policy table, enforced by middleware.
+
+Object scope (which rows a user sees) lives in the querysets' `visible_to`;
+this table decides only which roles may reach a view at all. A URL that is not
+in the table is refused for everyone, and a test fails until it is listed.
+"""
+
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from cadres.models import Role
+
+log = logging.getLogger(__name__)
+
+PUBLIC = "public"  # reachable without logging in (login page)
+ANY = frozenset(Role)  # every logged-in role
+
+ORG = frozenset({Role.ORG_STAFF, Role.ADMIN})
+READERS = frozenset(
+    {Role.ORG_STAFF, Role.HOST_LEADER, Role.HOME_CONTACT, Role.CADRE, Role.ADMIN}
+)
+
+URL_POLICY: dict[str, frozenset | str] = {
+    "login": PUBLIC,
+    "logout": ANY,
+    "home": ANY,
+    "healthz": PUBLIC,
+    # cadres
+    "cadres:list": frozenset(
+        {Role.ORG_STAFF, Role.HOST_LEADER, Role.HOME_CONTACT, Role.ADMIN}
+    ),
+    "cadres:create": ORG,
+    "cadres:detail": READERS,
+    "cadres:edit": ORG,
+    "cadres:unit_tree": ORG,
+    # monthly notes (dossier records)
+    "cadres:note_list": READERS,
+    "cadres:note_create": frozenset({Role.HOST_LEADER}),
+    "cadres:note_edit": frozenset({Role.HOST_LEADER}),
+    # postings
+    "postings:list": READERS,
+    "postings:export": ORG,
+    "postings:create": ORG,
+    "postings:detail": READERS,
+    "postings:edit": ORG,
+    # reminders
+    "postings:notifications": ANY,
+    "postings:notification_read": ANY,
+    "postings:notifications_read_all": ANY,
+}
+
+# Namespaces handed over whole: Django's admin checks staff status itself.
+NAMESPACE_POLICY: dict[str, frozenset | str] = {"admin": frozenset({Role.ADMIN})}
+
+
+def policy_for(view_name: str) -> frozenset | str | None:
+    if view_name in URL_POLICY:
+        return URL_POLICY[view_name]
+    namespace = view_name.split(":", 1)[0] if ":" in view_name else None
+    return NAMESPACE_POLICY.get(namespace)
+
+
+def role_may_use(role: str | None, view_name: str) -> bool:
+    policy = policy_for(view_name)
+    if policy is None:
+        return False
+    return policy == PUBLIC or role in policy
+
+
+class UrlPolicyMiddleware:
+    """Refuse a view to roles not listed for it: 404 on object URLs, else 403.
+
+    Object URLs answer 404 so that a refused role learns nothing about whether
+    the object exists, exactly as an out-of-scope object does.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
+        match = request.resolver_match
+        view_name = match.view_name if match else ""
+        policy = policy_for(view_name)
+        if policy is None:
+            log.error("URL %s is not in the URL policy table", view_name)
+            raise Http404
+        if policy == PUBLIC or not request.user.is_authenticated:
+            return None  # LoginRequiredMiddleware has already handled anonymous users
+        if request.user.role not in policy:
+            if view_kwargs:
+                raise Http404
+            raise PermissionDenied
+        return None
+
+
+NAV_ITEMS = [
+    ("home", _("首页")),
+    ("cadres:list", _("干部")),
+    ("postings:list", _("挂职")),
+    ("cadres:note_list", _("月小结")),
+    ("cadres:unit_tree", _("单位")),
+]
+
+
+class UrlPermissions:
+    """`{% if may.postings__create %}` in a template: asks the policy table.
+
+    `__` stands for the namespace colon, which template variables cannot hold.
+    """
+
+    def __init__(self, role: str | None):
+        self.role = role
+
+    def __getitem__(self, key: str) -> bool:
+        return role_may_use(self.role, key.replace("__", ":"))
+
+
+def navigation(request: HttpRequest) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    from postings.models import Reminder
+
+    items = [
+        {"url": reverse(name), "label": label, "name": name}
+        for name, label in NAV_ITEMS
+        if role_may_use(user.role, name)
+    ]
+    current = request.resolver_match.view_name if request.resolver_match else ""
+    return {
+        "nav_items": items,
+        "nav_current_app": current.split(":")[0],
+        "unread_reminders": Reminder.objects.visible_to(user).unread().count(),
+        "show_admin_link": role_may_use(user.role, "admin:index"),
+        "may": UrlPermissions(user.role),
+    }

@@ -1,0 +1,60 @@
+"""Excel helpers: pure functions, rows in, workbook bytes out, no request.
+
+Write-only mode keeps memory flat for any number of rows (lxml makes it fast).
+Text that a spreadsheet would run as a formula (= + - @) is stored as text.
+"""
+
+import datetime as dt
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+FORMULA_PREFIXES = ("=", "+", "-", "@")
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    header: str
+    width: float = 14
+
+
+def _cell(ws, value):
+    cell = WriteOnlyCell(ws, value=value)
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        cell.data_type = "s"  # openpyxl would otherwise write it as a formula
+    elif isinstance(value, dt.datetime):
+        cell.number_format = "yyyy-mm-dd hh:mm"
+    elif isinstance(value, dt.date):
+        cell.number_format = "yyyy-mm-dd"
+    return cell
+
+
+def build_workbook(
+    *, title: str, columns: Sequence[ColumnSpec], rows: Iterable[Sequence]
+) -> bytes:
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title=title[:31])
+    ws.freeze_panes = "A2"
+    for index, col in enumerate(columns, start=1):
+        ws.column_dimensions[get_column_letter(index)].width = col.width
+    header_font = Font(bold=True)
+    header_fill = PatternFill("solid", fgColor="DDEBF7")
+    header = []
+    for col in columns:
+        cell = WriteOnlyCell(ws, value=col.header)
+        cell.font = header_font
+        cell.fill = header_fill
+        cell.alignment = Alignment(horizontal="center")
+        header.append(cell)
+    ws.append(header)
+    for row in rows:
+        ws.append([_cell(ws, value) for value in row])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
