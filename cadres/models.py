@@ -191,6 +191,7 @@ class Cadre(models.Model):
         constraints = [
             models.CheckConstraint(
                 name="cadre_id_number_18",
+                violation_error_message=_("身份证号应为18位。"),
                 condition=Exact(Length("id_number"), 18),
             ),
             models.CheckConstraint(
@@ -250,13 +251,18 @@ class MonthlyNote(models.Model):
         ordering = ["-month", "pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["posting", "month"], name="monthly_note_one_per_month"
+                fields=["posting", "month"],
+                name="monthly_note_one_per_month",
+                violation_error_message=_("该月的月小结已经填报过。"),
             ),
             models.CheckConstraint(
-                name="monthly_note_month_first_day", condition=Q(month__day=1)
+                name="monthly_note_month_first_day",
+                condition=Q(month__day=1),
+                violation_error_message=_("月份须为该月第一天。"),
             ),
             models.CheckConstraint(
                 name="monthly_note_days_fit_month",
+                violation_error_message=_("出勤、缺勤、请假天数合计超过该月天数。"),
                 condition=Q(
                     days_present__lte=31
                     - models.F("days_absent")

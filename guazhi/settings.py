@@ -105,6 +105,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+if not PRODUCTION:
+    # runserver and the test live server serve static files themselves.
+    MIDDLEWARE.remove("whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "guazhi.urls"
 WSGI_APPLICATION = "guazhi.wsgi.application"

@@ -85,9 +85,11 @@ class Posting(models.Model):
                 fields=["cadre"],
                 condition=Q(status="active"),
                 name="posting_one_active_per_cadre",
+                violation_error_message=_("该干部已有一项在岗的挂职。"),
             ),
             models.CheckConstraint(
                 name="posting_end_after_start",
+                violation_error_message=_("计划结束日期必须晚于开始日期。"),
                 condition=Q(planned_end_date__gt=models.F("start_date")),
             ),
             models.CheckConstraint(
@@ -185,6 +187,7 @@ class Reminder(models.Model):
             models.UniqueConstraint(
                 fields=["recipient", "posting", "kind", "due_date"],
                 name="reminder_once_per_recipient",
+                violation_error_message=_("该提醒已存在。"),
             )
         ]
         indexes = [models.Index(fields=["recipient", "read_at"])]
