@@ -59,7 +59,7 @@ class Unit(models.Model):
         blank=True,
         related_name="children",
     )
-    # "/1/7/42/": ancestors' ids then its own; subtree = path prefix (indexed).
+    # "/00000001/00000007/": ancestors' ids then its own; subtree = path prefix.
     path = models.CharField(max_length=255, unique=True, editable=False)
     depth = models.PositiveSmallIntegerField(default=0, editable=False)
     distance_km = models.PositiveIntegerField(_("距市区(公里)"), null=True, blank=True)
@@ -80,7 +80,8 @@ class Unit(models.Model):
     def set_path(self) -> None:
         """Derive path and depth from the parent; the row must already have an id."""
         prefix = self.parent.path if self.parent else "/"
-        self.path = f"{prefix}{self.pk}/"
+        # Zero-padded so that sorting by path lists a tree in order.
+        self.path = f"{prefix}{self.pk:08d}/"
         self.depth = prefix.count("/") - 1
 
 

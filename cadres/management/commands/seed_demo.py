@@ -1,0 +1,43 @@
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from cadres import demo
+
+
+class Command(BaseCommand):
+    help = (
+        "载入演示数据（江南省、江州市及两个县区，约200名干部、80项挂职），可重复运行。"
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--size",
+            choices=["small", "large"],
+            default="small",
+            help="数据规模：small（默认，约200名干部）或 large",
+        )
+
+    def handle(self, *args, size: str, **options):
+        if size == "large":
+            raise CommandError("--size large 将在规模测试任务中实现")
+        started = time.monotonic()
+        with transaction.atomic():
+            if demo.demo_exists():
+                demo.reset_demo_passwords()
+                self.stdout.write("演示数据已存在，未重复创建；演示账号密码已重置。")
+            else:
+                counts = demo.seed_small()
+                self.stdout.write(
+                    self.style.SUCCESS(
+                        "演示数据已创建：单位 {units} 个，干部 {cadres} 名，挂职 {postings} 项，"
+                        "月小结 {notes} 份，中期考核提醒 {reminders} 条（用时 {secs:.1f} 秒）。".format(
+                            **counts, secs=time.monotonic() - started
+                        )
+                    )
+                )
+            rows = demo.login_rows()
+        self.stdout.write("")
+        self.stdout.write("演示账号：")
+        self.stdout.write(demo.format_table(("角色", "用户名", "密码", "单位"), rows))
