@@ -34,8 +34,10 @@ class PostingForm(forms.ModelForm):
         )
         # Any unit may receive (outward postings leave the jurisdiction); the
         # service checks that one side lies inside it.
-        self.fields["sending_unit"].queryset = Unit.objects.all()
-        self.fields["receiving_unit"].queryset = Unit.objects.all()
+        for name in ("sending_unit", "receiving_unit"):
+            self.fields[name].queryset = Unit.objects.all()
+            # Indented by depth: the options read as the unit tree.
+            self.fields[name].label_from_instance = lambda u: "\u3000" * u.depth + u.name
 
     def _post_clean(self):
         # midterm_date and created_by are set by the service; model-level

@@ -76,8 +76,8 @@ def test_org_staff_and_host_leader_complete_the_foundation_journey(live_server, 
     # ... and posts her to the township, active, mid-term in a few days.
     page.get_by_role("link", name="登记挂职").click()
     page.select_option("#id_kind", label="下派")
-    page.select_option("#id_sending_unit", label="清河县财政局")
-    page.select_option("#id_receiving_unit", label="柳湾镇")
+    page.select_option("#id_sending_unit", value=str(org["organ"].pk))
+    page.select_option("#id_receiving_unit", value=str(org["township"].pk))
     page.fill("#id_title", "乡镇长助理")
     page.fill("#id_start_date", (today - dt.timedelta(days=170)).isoformat())
     page.fill("#id_planned_end_date", (today + dt.timedelta(days=190)).isoformat())
