@@ -22,7 +22,12 @@ def manage(*args: str) -> None:
 
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "guazhi.settings")
-    for folder in ("var/broker/queue", "var/broker/processed", "var/media"):
+    for folder in (
+        "var/broker/queue",
+        "var/broker/processed",
+        "var/broker/control",
+        "var/media",
+    ):
         (BASE_DIR / folder).mkdir(parents=True, exist_ok=True)
     manage("migrate", "--noinput", "-v", "0")
     manage("seed_demo")
@@ -32,14 +37,18 @@ def main() -> int:
         "worker": [*celery, "worker", "--pool=solo", "--loglevel=INFO"],
         "beat": [*celery, "beat", "--loglevel=INFO"],
     }
-    procs = {name: subprocess.Popen(cmd, cwd=BASE_DIR) for name, cmd in commands.items()}
+    procs = {
+        name: subprocess.Popen(cmd, cwd=BASE_DIR) for name, cmd in commands.items()
+    }
     print(f"\n挂职干部管理系统已启动：http://{ADDR}/  （按 Ctrl-C 停止）\n", flush=True)
     exit_code = 0
     try:
         while True:
             for name, proc in procs.items():
                 if proc.poll() is not None:
-                    print(f"{name} 进程已退出（代码 {proc.returncode}），正在停止其余进程。")
+                    print(
+                        f"{name} 进程已退出（代码 {proc.returncode}），正在停止其余进程。"
+                    )
                     exit_code = proc.returncode or 1
                     raise KeyboardInterrupt
             time.sleep(0.5)
