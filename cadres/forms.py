@@ -37,6 +37,7 @@ class CadreForm(forms.ModelForm):
             "phone",
         ]
         widgets = {"birth_date": DateInput()}
+        error_messages = {"id_number": {"unique": _("该身份证号已登记。")}}
         help_texts = {
             "id_number": _(
                 "18位，末位可为X；出生日期和性别可留空，将按身份证号自动填写。"

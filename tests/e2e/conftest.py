@@ -9,7 +9,9 @@ import shutil
 
 import pytest
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM = (
+    os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+)
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls that
 # set up data here are synchronous and safe.

@@ -18,13 +18,25 @@ PASSWORD = "e2e-Secret-2026"
 def org(transactional_db):
     city = unit_create(name="江州市", kind="region")
     county = unit_create(name="清河县", kind="region", parent=city)
-    township = unit_create(name="柳湾镇", kind="township", parent=county, distance_km=32)
+    township = unit_create(
+        name="柳湾镇", kind="township", parent=county, distance_km=32
+    )
     organ = unit_create(name="清河县财政局", kind="organ", parent=county)
     staff = User.objects.create_user(
-        "zzb", password=PASSWORD, role=Role.ORG_STAFF, unit=county, last_name="组织部", first_name="小王"
+        "zzb",
+        password=PASSWORD,
+        role=Role.ORG_STAFF,
+        unit=county,
+        last_name="组织部",
+        first_name="小王",
     )
     leader = User.objects.create_user(
-        "lw", password=PASSWORD, role=Role.HOST_LEADER, unit=township, last_name="柳湾镇", first_name="书记"
+        "lw",
+        password=PASSWORD,
+        role=Role.HOST_LEADER,
+        unit=township,
+        last_name="柳湾镇",
+        first_name="书记",
     )
     return {"township": township, "organ": organ, "staff": staff, "leader": leader}
 
@@ -50,7 +62,9 @@ def logout(page):
     page.wait_for_url("**/login/")
 
 
-def test_org_staff_and_host_leader_complete_the_foundation_journey(live_server, new_page, org, tmp_path):
+def test_org_staff_and_host_leader_complete_the_foundation_journey(
+    live_server, new_page, org, tmp_path
+):
     base = live_server.url
     page = new_page()
     today = dt.date.today()
@@ -90,7 +104,9 @@ def test_org_staff_and_host_leader_complete_the_foundation_journey(live_server, 
 
     # Beat's task runs (directly here; the worker test covers the broker).
     sweep_midterm_reminders()
-    assert Reminder.objects.filter(recipient=org["leader"], posting=posting).count() == 1
+    assert (
+        Reminder.objects.filter(recipient=org["leader"], posting=posting).count() == 1
+    )
 
     # The host leader sees the reminder and files this month's note.
     login(page, base, "lw")

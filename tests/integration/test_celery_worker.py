@@ -52,9 +52,21 @@ def celery_worker_process(tmp_path):
         "CELERY_TASK_ALWAYS_EAGER": "0",
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "guazhi", "worker", "--pool=solo",
-         "-Q", queue, "--loglevel=INFO", "--without-gossip", "--without-mingle",
-         f"--logfile={log}"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "guazhi",
+            "worker",
+            "--pool=solo",
+            "-Q",
+            queue,
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+            f"--logfile={log}",
+        ],
         cwd=BASE_DIR,
         env=env,
     )

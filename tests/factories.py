@@ -1,0 +1,141 @@
+"""factory_boy factories: valid rows with the invariants the services keep.
+
+Units get their materialised path, cadres a valid GB 11643 ID number, postings
+their stored mid-term date. Users have no usable password: tests log in with
+`client.force_login`.
+"""
+
+import datetime as dt
+
+import factory
+from django.db.models import Model
+
+from cadres import idcard
+from cadres.models import Cadre, MonthlyNote, Rank, Role, Unit, User
+from postings.models import Posting, Reminder
+
+
+class UnitFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Unit
+
+    name = factory.Sequence(lambda n: f"测试单位{n}")
+    kind = Unit.Kind.ORGAN
+    parent = None
+    path = factory.Sequence(lambda n: f"/tmp-{n}/")
+
+    @classmethod
+    def _create(cls, model_class: type[Model], *args, **kwargs) -> Unit:
+        # The path holds the row's own id: save once with a unique placeholder,
+        # then derive the real path from the parent.
+        unit = super()._create(model_class, *args, **kwargs)
+        unit.set_path()
+        unit.save(update_fields=["path", "depth"])
+        return unit
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    last_name = factory.Sequence(lambda n: f"用户{n}")
+    role = Role.ORG_STAFF
+    unit = factory.Maybe(
+        factory.LazyAttribute(
+            lambda o: o.role in (Role.ORG_STAFF, Role.HOST_LEADER, Role.HOME_CONTACT)
+        ),
+        yes_declaration=factory.SubFactory(UnitFactory),
+        no_declaration=None,
+    )
+    cadre = factory.Maybe(
+        factory.LazyAttribute(lambda o: o.role == Role.CADRE),
+        yes_declaration=factory.SubFactory("tests.factories.CadreFactory"),
+        no_declaration=None,
+    )
+    password = "!unusable"  # force_login only
+    is_staff = factory.LazyAttribute(lambda o: o.role == Role.ADMIN)
+    is_superuser = factory.LazyAttribute(lambda o: o.role == Role.ADMIN)
+
+
+def _default_birth(n: int) -> dt.date:
+    return dt.date(1970, 1, 1) + dt.timedelta(days=n % 9000)
+
+
+class CadreFactory(factory.django.DjangoModelFactory):
+    """A cadre with a valid ID number; birth date and gender agree with it."""
+
+    class Meta:
+        model = Cadre
+
+    class Params:
+        region = "110101"
+
+    name = factory.Sequence(lambda n: f"干部{n}")
+    gender = factory.Iterator(["M", "F"])
+    birth_date = factory.Sequence(_default_birth)
+    # n % 500 differs for any 500 cadres in a row, so numbers stay unique even
+    # when a test gives several cadres the same birth date and gender.
+    id_number = factory.LazyAttributeSequence(
+        lambda o, n: idcard.make(o.region, o.birth_date, n % 500, o.gender)
+    )
+    unit = factory.SubFactory(UnitFactory)
+    position = "科员"
+    rank = Rank.SECTION
+    is_reserve = False
+
+
+class PostingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Posting
+
+    cadre = factory.SubFactory(CadreFactory)
+    kind = Posting.Kind.DOWNWARD
+    sending_unit = factory.LazyAttribute(lambda o: o.cadre.unit)
+    receiving_unit = factory.SubFactory(UnitFactory, kind=Unit.Kind.TOWNSHIP)
+    title = "乡镇长助理"
+    start_date = dt.date(2026, 3, 1)
+    planned_end_date = factory.LazyAttribute(
+        lambda o: o.start_date.replace(year=o.start_date.year + 1)
+    )
+    status = Posting.Status.ACTIVE
+    created_by = factory.SubFactory(UserFactory, role=Role.ADMIN)
+
+    @classmethod
+    def _create(cls, model_class: type[Model], *args, **kwargs) -> Posting:
+        posting = model_class(*args, **kwargs)
+        posting.set_midterm_date()
+        posting.save()
+        return posting
+
+
+class MonthlyNoteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MonthlyNote
+
+    posting = factory.SubFactory(PostingFactory)
+    month = factory.LazyAttribute(lambda o: o.posting.start_date.replace(day=1))
+    days_present = 20
+    days_absent = 0
+    days_leave = 1
+    work_done = "完成了驻村入户走访。"
+    conduct = "遵守纪律，作风扎实。"
+    author = factory.SubFactory(
+        UserFactory,
+        role=Role.HOST_LEADER,
+        unit=factory.SelfAttribute("..posting.receiving_unit"),
+    )
+
+
+class ReminderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Reminder
+
+    recipient = factory.SubFactory(UserFactory)
+    posting = factory.SubFactory(PostingFactory)
+    kind = Reminder.Kind.MIDTERM
+    due_date = factory.LazyAttribute(lambda o: o.posting.midterm_date)
+    message = factory.LazyAttribute(
+        lambda o: f"{o.posting.cadre.name}将于{o.due_date:%Y年%m月%d日}进行中期考核。"
+    )

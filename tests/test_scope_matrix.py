@@ -1,0 +1,210 @@
+"""Outside its scope an object does not exist: 404, never listed, counted,
+searched or exported (DOMAIN.md, "Who uses it").
+
+Every object URL of the project's own apps is tried by every role persona on an
+object of the other county. A new object URL fails the matrix until it is
+added to OUT_OF_SCOPE_KWARGS below.
+"""
+
+import re
+from collections.abc import Callable
+from io import BytesIO
+
+import openpyxl
+import pytest
+from django.urls import reverse
+
+from guazhi.access import role_may_use
+from postings.models import Posting
+from tests.conftest import CADRE_A_NAME, CADRE_B_NAME, Side, all_urls
+from tests.factories import PostingFactory
+
+# view name -> the URL kwargs of that view's object on one side of the world.
+OUT_OF_SCOPE_KWARGS: dict[str, Callable[[Side], dict]] = {
+    "cadres:detail": lambda side: {"pk": side.cadre.pk},
+    "cadres:edit": lambda side: {"pk": side.cadre.pk},
+    "cadres:note_create": lambda side: {"posting_pk": side.posting.pk},
+    "cadres:note_edit": lambda side: {"pk": side.note.pk},
+    "postings:detail": lambda side: {"pk": side.posting.pk},
+    "postings:edit": lambda side: {"pk": side.posting.pk},
+    "postings:notification_read": lambda side: {"pk": side.reminder.pk},
+}
+
+# persona -> the side of the world that lies outside their scope.
+OUTSIDER_OF = {
+    "org_a": "b",
+    "host_a": "b",
+    "home_a": "b",
+    "cadre_user": "b",
+    "host_b": "a",
+    "org_b": "a",
+}
+
+LIST_PAGES = [
+    "home",
+    "cadres:list",
+    "postings:list",
+    "cadres:note_list",
+    "postings:notifications",
+]
+
+
+def project_object_urls():
+    return [u for u in all_urls() if u.kwargs and u.namespace != "admin"]
+
+
+def test_every_object_url_has_an_out_of_scope_builder():
+    names = {u.name for u in project_object_urls()}
+    missing = sorted(names - set(OUT_OF_SCOPE_KWARGS))
+    assert missing == [], f"add these views to OUT_OF_SCOPE_KWARGS: {missing}"
+    stale = sorted(set(OUT_OF_SCOPE_KWARGS) - names)
+    assert stale == [], f"OUT_OF_SCOPE_KWARGS names views that are gone: {stale}"
+
+
+def test_no_persona_reaches_an_object_outside_its_scope(login, personas, world, capsys):
+    urls = project_object_urls()
+    missing = [u.name for u in urls if u.name not in OUT_OF_SCOPE_KWARGS]
+    assert missing == [], f"object URLs without an out-of-scope builder: {missing}"
+    leaks = []
+    tried = 0
+    for persona, side_name in OUTSIDER_OF.items():
+        client = login(personas[persona])
+        side = getattr(world, side_name)
+        for info in urls:
+            kwargs = OUT_OF_SCOPE_KWARGS[info.name](side)
+            url = reverse(info.name, kwargs=kwargs)
+            nowhere = reverse(info.name, kwargs=dict.fromkeys(kwargs, 987654321))
+            for method in ("GET", "POST"):
+                response = client.generic(method, url)
+                tried += 1
+                status = response.status_code
+                # A POST-only view answers GET with 405 before it looks anything
+                # up: the same answer as for an id that does not exist.
+                refused_method = (
+                    status == 405 and client.generic(method, nowhere).status_code == 405
+                )
+                if status != 404 and not refused_method:
+                    leaks.append((persona, method, info.name, status))
+                elif side.cadre.name.encode() in response.content:
+                    leaks.append((persona, method, info.name, "name in body"))
+    assert leaks == []
+    assert tried == len(OUTSIDER_OF) * len(urls) * 2
+    # Nothing was changed through the refused POSTs either.
+    for side in (world.a, world.b):
+        side.reminder.refresh_from_db()
+        assert side.reminder.read_at is None
+    with capsys.disabled():
+        print(f"\n{tried} requests tried, 0 leaks")
+
+
+def test_every_object_url_answers_for_someone_in_scope(login, personas, world):
+    """The builders point at real objects: a user whose scope holds side B
+    reaches each one (so the 404s above are the scope's doing)."""
+    insiders = [personas["admin"], personas["org_b"], personas["host_b"]]
+    unreached = []
+    for info in project_object_urls():
+        url = reverse(info.name, kwargs=OUT_OF_SCOPE_KWARGS[info.name](world.b))
+        statuses = {
+            login(user).generic(method, url).status_code
+            for user in insiders
+            if role_may_use(user.role, info.name)
+            for method in ("GET", "POST")
+        }
+        if not statuses & {200, 302}:
+            unreached.append((info.name, statuses))
+    assert unreached == []
+
+
+def _pages_for(user) -> list[str]:
+    return [name for name in LIST_PAGES if role_may_use(user.role, name)]
+
+
+@pytest.mark.parametrize("persona", sorted(OUTSIDER_OF))
+def test_list_pages_never_show_an_out_of_scope_cadre(login, personas, world, persona):
+    user = personas[persona]
+    client = login(user)
+    outsider = getattr(world, OUTSIDER_OF[persona]).cadre
+    insider = getattr(world, "a" if OUTSIDER_OF[persona] == "b" else "b").cadre
+    pages = _pages_for(user)
+    assert "postings:list" in pages
+    for name in pages:
+        response = client.get(reverse(name))
+        assert response.status_code == 200, name
+        assert outsider.name not in response.content.decode(), name
+    # The pages do list things: the persona's own side shows up.
+    postings_page = client.get(reverse("postings:list")).content.decode()
+    assert insider.name in postings_page
+
+
+@pytest.mark.parametrize("persona", sorted(OUTSIDER_OF))
+def test_search_never_finds_an_out_of_scope_cadre(login, personas, world, persona):
+    user = personas[persona]
+    client = login(user)
+    outsider = getattr(world, OUTSIDER_OF[persona]).cadre
+    queries = [outsider.name, outsider.name[:2], outsider.id_number]
+    for name in _pages_for(user):
+        for q in queries:
+            response = client.get(reverse(name), {"q": q})
+            assert response.status_code == 200
+            # The search box and the sort, page and export links ("?q=...")
+            # echo the query; nothing else may hold it.
+            body = re.sub(
+                r'value="[^"]*"|href="[^"]*[?;&]q=[^"]*"', "", response.content.decode()
+            )
+            assert outsider.name not in body, (name, q)
+            assert outsider.id_number not in body, (name, q)
+    # The same search does find a cadre in scope.
+    insider = getattr(world, "a" if OUTSIDER_OF[persona] == "b" else "b").cadre
+    found = client.get(reverse("postings:list"), {"q": insider.name[:2]})
+    assert f">{insider.name}</a>" in found.content.decode()
+
+
+def _dashboard_counts(html: str) -> dict[str, int]:
+    return {
+        status: int(n) for status, n in re.findall(r'data-status="(\w+)">(\d+)<', html)
+    }
+
+
+@pytest.mark.parametrize("persona", sorted(OUTSIDER_OF) + ["org_city", "admin"])
+def test_dashboard_counts_only_what_the_persona_sees(login, personas, world, persona):
+    # More postings on both sides, in several states.
+    for side, extra in ((world.a, 2), (world.b, 3)):
+        for status in [Posting.Status.PROPOSED] * extra + [Posting.Status.COMPLETED]:
+            PostingFactory(
+                sending_unit=side.posting.sending_unit,
+                receiving_unit=side.posting.receiving_unit,
+                status=status,
+            )
+    user = personas[persona]
+    html = login(user).get(reverse("home")).content.decode()
+    counts = _dashboard_counts(html)
+    visible = Posting.objects.visible_to(user)
+    assert counts == {
+        status: visible.filter(status=status).count()
+        for status in Posting.Status.values
+    }
+    if persona in OUTSIDER_OF:
+        assert sum(counts.values()) < Posting.objects.count()
+    # The posting list's own counts agree.
+    listing = login(user).get(reverse("postings:list")).content.decode()
+    assert f"合计 {visible.count()}" in listing
+
+
+def _export_names(response) -> list[str]:
+    sheet = openpyxl.load_workbook(BytesIO(response.content)).active
+    return [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
+
+
+def test_export_holds_only_postings_in_scope(login, org_a, world):
+    client = login(org_a)
+    names = _export_names(client.get(reverse("postings:export")))
+    assert CADRE_A_NAME in names
+    assert CADRE_B_NAME not in names
+    searched = _export_names(
+        client.get(reverse("postings:export"), {"q": CADRE_B_NAME})
+    )
+    assert searched == []
+
+
+def test_home_contact_cannot_export(login, home_a, world):
+    assert login(home_a).get(reverse("postings:export")).status_code == 403
