@@ -138,10 +138,12 @@ DATABASE_URL = envstr("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {"default": database_from_url(DATABASE_URL)}
 else:
+    SQLITE_PATH = Path(envstr("SQLITE_PATH", str(BASE_DIR / "var" / "guazhi.sqlite3")))
+    SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)  # a fresh clone has no var/
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": envstr("SQLITE_PATH", str(BASE_DIR / "var" / "guazhi.sqlite3")),
+            "NAME": str(SQLITE_PATH),
             # The web server, worker and beat share one file: wait for locks
             # instead of failing, and take the write lock at BEGIN.
             "OPTIONS": {
