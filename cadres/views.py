@@ -1,11 +1,13 @@
+from functools import partial
+
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from guazhi.forms import apply_errors
+from guazhi.forms import submit
 from guazhi.http import AuthenticatedHttpRequest
 from guazhi.listing import columns, page_context, paginate, sorted_queryset
 from postings.models import Posting
@@ -53,16 +55,13 @@ def cadre_list(request: AuthenticatedHttpRequest):
 @require_http_methods(["GET", "POST"])
 def cadre_create(request: AuthenticatedHttpRequest):
     form = CadreForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            cadre = services.cadre_create(**form.cleaned_data)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("已登记干部 %(name)s。") % {"name": cadre.name})
-            return redirect(cadre)
+    if cadre := submit(request, form, services.cadre_create):
+        messages.success(request, _("已登记干部 %(name)s。") % {"name": cadre.name})
+        return redirect(cadre)
     return render(
-        request, "cadres/cadre_form.html", {"form": form, "title": _("登记干部")}
+        request,
+        "form_page.html",
+        {"form": form, "title": _("登记干部"), "cancel_url": reverse("cadres:list")},
     )
 
 
@@ -91,21 +90,16 @@ def cadre_detail(request: AuthenticatedHttpRequest, pk: int):
 def cadre_edit(request: AuthenticatedHttpRequest, pk: int):
     cadre = get_object_or_404(Cadre.objects.visible_to(request.user), pk=pk)
     form = CadreForm(request.POST or None, instance=cadre, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.cadre_update(cadre=cadre, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("已保存。"))
-            return redirect(cadre)
+    if submit(request, form, partial(services.cadre_update, cadre=cadre)):
+        messages.success(request, _("已保存。"))
+        return redirect(cadre)
     return render(
         request,
-        "cadres/cadre_form.html",
+        "form_page.html",
         {
             "form": form,
             "title": _("修改干部信息"),
-            "cadre": cadre,
+            "cancel_url": cadre.get_absolute_url(),
         },
     )
 
@@ -178,18 +172,21 @@ def _hosted_posting(request: AuthenticatedHttpRequest, posting_pk: int) -> Posti
 def note_create(request: AuthenticatedHttpRequest, posting_pk: int):
     posting = _hosted_posting(request, posting_pk)
     form = MonthlyNoteForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.monthly_note_file(
-                posting=posting, author=request.user, **form.cleaned_data
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("月小结已提交。"))
-            return redirect(posting)
+    file_note = partial(
+        services.monthly_note_file, posting=posting, author=request.user
+    )
+    if submit(request, form, file_note):
+        messages.success(request, _("月小结已提交。"))
+        return redirect(posting)
     return render(
-        request, "cadres/monthlynote_form.html", {"form": form, "posting": posting}
+        request,
+        "cadres/monthlynote_form.html",
+        {
+            "form": form,
+            "posting": posting,
+            "title": _("填报月小结"),
+            "cancel_url": posting.get_absolute_url(),
+        },
     )
 
 
@@ -202,20 +199,16 @@ def note_edit(request: AuthenticatedHttpRequest, pk: int):
         pk=pk,
     )
     form = MonthlyNoteForm(request.POST or None, instance=note)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.monthly_note_update(note=note, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("月小结已更新。"))
-            return redirect(note.posting)
+    if submit(request, form, partial(services.monthly_note_update, note=note)):
+        messages.success(request, _("月小结已更新。"))
+        return redirect(note.posting)
     return render(
         request,
         "cadres/monthlynote_form.html",
         {
             "form": form,
             "posting": note.posting,
-            "note": note,
+            "title": _("修改月小结"),
+            "cancel_url": note.posting.get_absolute_url(),
         },
     )

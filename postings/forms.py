@@ -37,7 +37,9 @@ class PostingForm(forms.ModelForm):
         for name in ("sending_unit", "receiving_unit"):
             self.fields[name].queryset = Unit.objects.all()
             # Indented by depth: the options read as the unit tree.
-            self.fields[name].label_from_instance = lambda u: "\u3000" * u.depth + u.name
+            self.fields[name].label_from_instance = lambda u: (
+                "\u3000" * u.depth + u.name
+            )
 
     def _post_clean(self):
         # midterm_date and created_by are set by the service; model-level

@@ -1,15 +1,17 @@
+from functools import partial
+
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from guazhi.access import role_may_use
 from guazhi.excel import XLSX_CONTENT_TYPE
-from guazhi.forms import apply_errors
+from guazhi.forms import submit
 from guazhi.http import AuthenticatedHttpRequest
 from guazhi.listing import columns, page_context, paginate, querystring, sorted_queryset
 
@@ -83,16 +85,15 @@ def posting_create(request: AuthenticatedHttpRequest):
     form = PostingForm(
         request.POST or None, user=request.user, initial=request.GET.dict()
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            posting = services.posting_create(by=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("挂职已登记。"))
-            return redirect(posting)
+    if posting := submit(
+        request, form, partial(services.posting_create, by=request.user)
+    ):
+        messages.success(request, _("挂职已登记。"))
+        return redirect(posting)
     return render(
-        request, "postings/posting_form.html", {"form": form, "title": _("登记挂职")}
+        request,
+        "form_page.html",
+        {"form": form, "title": _("登记挂职"), "cancel_url": reverse("postings:list")},
     )
 
 
@@ -120,23 +121,17 @@ def posting_detail(request: AuthenticatedHttpRequest, pk: int):
 def posting_edit(request: AuthenticatedHttpRequest, pk: int):
     posting = get_object_or_404(Posting.objects.visible_to(request.user), pk=pk)
     form = PostingForm(request.POST or None, instance=posting, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.posting_update(
-                posting=posting, by=request.user, **form.cleaned_data
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("已保存。"))
-            return redirect(posting)
+    update = partial(services.posting_update, posting=posting, by=request.user)
+    if submit(request, form, update):
+        messages.success(request, _("已保存。"))
+        return redirect(posting)
     return render(
         request,
-        "postings/posting_form.html",
+        "form_page.html",
         {
             "form": form,
             "title": _("修改挂职"),
-            "posting": posting,
+            "cancel_url": posting.get_absolute_url(),
         },
     )
 
