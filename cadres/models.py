@@ -112,15 +112,20 @@ class User(AbstractUser):
         constraints = [
             models.CheckConstraint(
                 name="user_role_valid",
+                violation_error_message=_("角色无效。"),
                 condition=Q(role__in=[r.value for r in Role]),
             ),
             models.CheckConstraint(
                 name="user_unit_roles_have_unit",
+                violation_error_message=_(
+                    "组织部工作人员、接收单位领导和派出单位联系人必须指定所在单位。"
+                ),
                 condition=~Q(role__in=["org_staff", "host_leader", "home_contact"])
                 | Q(unit__isnull=False),
             ),
             models.CheckConstraint(
                 name="user_cadre_role_has_cadre",
+                violation_error_message=_("挂职干部账号必须关联对应的干部。"),
                 condition=~Q(role="cadre") | Q(cadre__isnull=False),
             ),
         ]
@@ -196,7 +201,9 @@ class Cadre(models.Model):
                 condition=Exact(Length("id_number"), 18),
             ),
             models.CheckConstraint(
-                name="cadre_rank_valid", condition=Q(rank__gte=1, rank__lte=7)
+                name="cadre_rank_valid",
+                violation_error_message=_("职级无效。"),
+                condition=Q(rank__gte=1, rank__lte=7),
             ),
         ]
 

@@ -3,6 +3,7 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from .models import Cadre, MonthlyNote, Unit
 
@@ -69,7 +70,7 @@ def _check_note(note: MonthlyNote) -> None:
     first_of_posting = posting.start_date.replace(day=1)
     if note.month < first_of_posting or note.month > posting.planned_end_date:
         errors["month"] = "月份不在该挂职的期限内。"
-    if note.month > dt.date.today().replace(day=1):
+    if note.month > timezone.localdate().replace(day=1):
         errors["month"] = "不能填报未来月份的月小结。"
     total = note.days_present + note.days_absent + note.days_leave
     if total > month_days(note.month):

@@ -4,6 +4,7 @@ from collections import defaultdict
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from cadres.models import Role, User
 
@@ -77,7 +78,7 @@ def reminders_sweep_midterm(*, today: dt.date | None = None) -> int:
     the unique constraint drops duplicates, nothing is checked first. Returns
     the number of (posting, recipient) pairs offered to the database.
     """
-    today = today or dt.date.today()
+    today = today or timezone.localdate()  # Asia/Shanghai, not the host clock
     horizon = today + dt.timedelta(days=settings.REMINDER_MIDTERM_DAYS_AHEAD)
     postings = list(
         Posting.objects.active()

@@ -6,6 +6,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -76,7 +77,9 @@ def posting_export(request: AuthenticatedHttpRequest):
     body = exports.posting_roster(qs.iterator(chunk_size=2000))
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response = HttpResponse(body, content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = f"attachment; filename=postings-{stamp}.xlsx"
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=f"挂职名册-{stamp}.xlsx"
+    )
     return response
 
 
