@@ -1,3 +1,5 @@
+from urllib.parse import unquote
+
 """The posting roster as .xlsx: exactly the filtered rows, typed cells, no formulas."""
 
 import datetime as dt
@@ -18,7 +20,10 @@ def _sheet(response):
     assert response["Content-Type"].startswith(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    assert response["Content-Disposition"].startswith("attachment; filename=")
+    # The Chinese file name survives as RFC 5987 UTF-8 (Excel, WPS, browsers).
+    disposition = response["Content-Disposition"]
+    assert disposition.startswith("attachment; filename*=utf-8''")
+    assert unquote(disposition.split("''", 1)[1]).startswith("挂职名册-")
     return openpyxl.load_workbook(BytesIO(response.content)).active
 
 
