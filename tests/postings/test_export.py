@@ -1,10 +1,9 @@
-from urllib.parse import unquote
-
 """The posting roster as .xlsx: exactly the filtered rows, typed cells, no formulas."""
 
 import datetime as dt
 import zipfile
 from io import BytesIO
+from urllib.parse import unquote
 
 import openpyxl
 import pytest
