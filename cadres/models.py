@@ -6,6 +6,7 @@ from django.db.models.functions import Length
 from django.db.models.lookups import Exact
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from . import idcard
 
@@ -252,6 +253,7 @@ class MonthlyNote(models.Model):
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     objects = MonthlyNoteQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         verbose_name = _("月小结")

@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from cadres.models import Role
 
@@ -74,6 +75,7 @@ class Posting(models.Model):
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     objects = PostingQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         verbose_name = _("挂职")
