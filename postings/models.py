@@ -162,6 +162,10 @@ class Reminder(models.Model):
 
     class Kind(models.TextChoices):
         MIDTERM = "midterm", _("中期考核")
+        FINAL = "final", _("期满考核")
+        ANNUAL = "annual", _("年度评议")
+        WARNING = "warning", _("预警")
+        RECORD_DUE = "record_due", _("材料待交")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,

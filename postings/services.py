@@ -70,6 +70,38 @@ def _ancestor_paths(path: str) -> list[str]:
     return ["/" + "/".join(ids[: i + 1]) + "/" for i in range(len(ids))]
 
 
+def jurisdiction_staff_ids(*postings: Posting) -> set[int]:
+    """Active org staff whose jurisdiction holds a sending or receiving unit."""
+    paths = set()
+    for posting in postings:
+        paths.update(_ancestor_paths(posting.sending_unit.path))
+        paths.update(_ancestor_paths(posting.receiving_unit.path))
+    return set(
+        User.objects.filter(
+            role=Role.ORG_STAFF, is_active=True, unit__path__in=paths
+        ).values_list("pk", flat=True)
+    )
+
+
+def reminders_send(
+    *, recipient_ids, posting: Posting, kind: str, due_date: dt.date, message: str
+) -> None:
+    """One in-app reminder per recipient; a repeat of the same one is dropped."""
+    Reminder.objects.bulk_create(
+        [
+            Reminder(
+                recipient_id=user_id,
+                posting=posting,
+                kind=kind,
+                due_date=due_date,
+                message=message[:300],
+            )
+            for user_id in recipient_ids
+        ],
+        ignore_conflicts=True,
+    )
+
+
 def reminders_sweep_midterm(*, today: dt.date | None = None) -> int:
     """Create the mid-term reminders due within the look-ahead window.
 
