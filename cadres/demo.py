@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
-from postings.models import Posting
+from postings.models import Posting, guess_category
 from postings.services import reminders_sweep_midterm
 
 from . import idcard
@@ -761,15 +761,25 @@ class DemoBuilder:
             if sending.county == qinghe and recv.county == qinghe
             else self.zuzhibu
         )
+        ended_on, end_reason = None, ""
+        if status == STATUS.COMPLETED:
+            ended_on = end
+        elif status == STATUS.ENDED_EARLY:
+            ended_on = start + (self.today - start) / 2
+            end_reason = "工作需要，组织召回"
         posting = Posting(
             cadre=cadre,
             kind=kind,
             sending_unit_id=cadre.unit_id,
             receiving_unit=receiver,
             title=title,
+            category=guess_category(title, receiver.kind),
+            post_rank=cadre.rank,
             start_date=start,
             planned_end_date=end,
             status=status,
+            ended_on=ended_on,
+            end_reason=end_reason,
             created_by=by,
         )
         posting.set_midterm_date()

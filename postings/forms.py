@@ -1,28 +1,74 @@
+import datetime as dt
+
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from cadres.forms import DateInput
-from cadres.models import Cadre, Unit
+from cadres.forms import DateInput, units_for
+from cadres.models import Cadre, Rank, Role, Unit
 
-from .models import Posting
+from .models import (
+    DEFAULT_TERMS,
+    Assignment,
+    Batch,
+    Nomination,
+    OpenPost,
+    PostCategory,
+    Posting,
+)
+
+
+def unit_tree_label(unit: Unit) -> str:
+    return "\u3000" * unit.depth + unit.name
+
+
+class UnitTreeChoiceField(forms.ModelChoiceField):
+    """Units indented by depth, so the options read as the unit tree."""
+
+    def label_from_instance(self, obj):
+        return unit_tree_label(obj)
+
+
+OVERRIDE_HELP = _(
+    "违反软性规则（同一单位班子同期挂职干部超过2名；非平职或低一职安排）时须填写理由，理由将与您的姓名一并记录在挂职上。"
+)
 
 
 class PostingForm(forms.ModelForm):
+    override_reason = forms.CharField(
+        label=_("例外理由"),
+        required=False,
+        help_text=OVERRIDE_HELP,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
     class Meta:
         model = Posting
         fields = [
             "cadre",
+            "batch",
             "kind",
             "sending_unit",
             "receiving_unit",
             "title",
+            "category",
+            "post_rank",
             "start_date",
             "planned_end_date",
-            "status",
+            "mentor",
+            "portfolio",
+            "predecessor",
         ]
+        field_classes = {
+            "sending_unit": UnitTreeChoiceField,
+            "receiving_unit": UnitTreeChoiceField,
+        }
         widgets = {"start_date": DateInput(), "planned_end_date": DateInput()}
-        help_texts = {"title": _("如：乡镇长助理、党委副书记、第一书记、局长助理")}
+        help_texts = {
+            "title": _("如：乡镇长助理、党委副书记、第一书记、局长助理"),
+            "planned_end_date": _("留空则按岗位类别的默认期限（批次可另行设定）计算"),
+            "predecessor": _("接力式挂职：同一接收单位的上一任挂职干部"),
+        }
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -32,23 +78,31 @@ class PostingForm(forms.ModelForm):
         self.fields["cadre"].label_from_instance = lambda c: (
             f"{c.name}（{c.unit.name}）"
         )
+        self.fields["batch"].queryset = Batch.objects.visible_to(user)
+        self.fields["planned_end_date"].required = False
         # Any unit may receive (outward postings leave the jurisdiction); the
-        # service checks that one side lies inside it.
+        # rules check that one side lies inside it.
         for name in ("sending_unit", "receiving_unit"):
             self.fields[name].queryset = Unit.objects.all()
-            # Indented by depth: the options read as the unit tree.
-            self.fields[name].label_from_instance = lambda u: (
-                "\u3000" * u.depth + u.name
-            )
+        self.fields["predecessor"].queryset = (
+            Posting.objects.visible_to(user)
+            .exclude(status=Posting.Status.PROPOSED)
+            .select_related("cadre", "receiving_unit")
+        )
+        self.fields["predecessor"].label_from_instance = lambda p: (
+            f"{p.receiving_unit.name}{p.title} · {p.cadre.name}（{p.start_date:%Y-%m}起）"
+        )
 
     def _post_clean(self):
-        # midterm_date and created_by are set by the service; model-level
-        # checks run there, with them in place.
+        # The rules run in the service, with created_by and the dates in place.
         pass
 
 
 class PostingFilterForm(forms.Form):
     q = forms.CharField(label=_("干部姓名或职务"), required=False)
+    batch = forms.ModelChoiceField(
+        label=_("批次"), queryset=Batch.objects.none(), required=False
+    )
     kind = forms.ChoiceField(
         label=_("类型"),
         choices=[("", _("全部类型"))] + list(Posting.Kind.choices),
@@ -59,23 +113,188 @@ class PostingFilterForm(forms.Form):
         choices=[("", _("全部状态"))] + list(Posting.Status.choices),
         required=False,
     )
+    region = UnitTreeChoiceField(
+        label=_("接收地区/单位"), queryset=Unit.objects.none(), required=False
+    )
+    sending_unit = UnitTreeChoiceField(
+        label=_("派出单位"), queryset=Unit.objects.none(), required=False
+    )
     start_from = forms.DateField(
         label=_("开始日期自"), required=False, widget=DateInput()
     )
     start_to = forms.DateField(label=_("至"), required=False, widget=DateInput())
+    ending_within = forms.IntegerField(
+        label=_("N天内到期"), required=False, min_value=0, max_value=3650
+    )
 
-    def filter(self, qs):
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["batch"].queryset = Batch.objects.visible_to(user)
+        if user.role in (Role.ORG_STAFF, Role.ADMIN):
+            units = Unit.objects.all()
+            self.fields["region"].queryset = units
+            self.fields["sending_unit"].queryset = units_for(user)
+
+    def filter(self, qs, *, today):
         if not self.is_valid():
             return qs
         data = self.cleaned_data
         if q := data["q"].strip():
             qs = qs.filter(Q(cadre__name__icontains=q) | Q(title__icontains=q))
-        if data["kind"]:
-            qs = qs.filter(kind=data["kind"])
-        if data["status"]:
-            qs = qs.filter(status=data["status"])
+        for name in ("batch", "kind", "status", "sending_unit"):
+            if data[name]:
+                qs = qs.filter(**{name: data[name]})
+        if data["region"]:
+            qs = qs.filter(receiving_unit__path__startswith=data["region"].path)
         if data["start_from"]:
             qs = qs.filter(start_date__gte=data["start_from"])
         if data["start_to"]:
             qs = qs.filter(start_date__lte=data["start_to"])
+        if data["ending_within"] is not None:
+            horizon = today + dt.timedelta(days=data["ending_within"])
+            qs = qs.filter(
+                status=Posting.Status.ACTIVE,
+                planned_end_date__gte=today,
+                planned_end_date__lte=horizon,
+            )
         return qs
+
+
+class TransitionForm(forms.Form):
+    on = forms.DateField(label=_("日期"), widget=DateInput())
+    reason = forms.CharField(label=_("原因/说明"), required=False, max_length=300)
+
+
+class ExtensionForm(forms.Form):
+    new_end_date = forms.DateField(label=_("新结束日期"), widget=DateInput())
+    reason = forms.CharField(label=_("延期原因"), max_length=300)
+    approver = forms.CharField(label=_("批准人/批准文号"), max_length=100)
+
+
+class AssignmentForm(forms.ModelForm):
+    class Meta:
+        model = Assignment
+        fields = ["kind", "unit", "title", "start_date", "end_date"]
+        field_classes = {"unit": UnitTreeChoiceField}
+        widgets = {"start_date": DateInput(), "end_date": DateInput()}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = Unit.objects.all()
+
+    def _post_clean(self):
+        pass  # checked by the service against the posting
+
+
+class BatchForm(forms.ModelForm):
+    kinds = forms.MultipleChoiceField(
+        label=_("挂职类型"),
+        choices=Posting.Kind.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = Batch
+        fields = [
+            "name",
+            "year",
+            "unit",
+            "kinds",
+            "planned_count",
+            "mobilised_on",
+            "exam_weight",
+            "notes",
+        ]
+        field_classes = {"unit": UnitTreeChoiceField}
+        widgets = {
+            "mobilised_on": DateInput(),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user.role == Role.ADMIN:
+            self.fields["unit"].queryset = Unit.objects.all()
+        else:
+            del self.fields["unit"]  # always the staff member's own jurisdiction
+        terms = self.instance.terms or {}
+        for category, label in PostCategory.choices:
+            self.fields[f"term_{category}"] = forms.IntegerField(
+                label=_("默认期限(月)：%(c)s") % {"c": label},
+                min_value=1,
+                max_value=60,
+                initial=terms.get(category, DEFAULT_TERMS[category]),
+            )
+
+    def clean(self):
+        data = super().clean()
+        data["terms"] = {
+            c: data.pop(f"term_{c}")
+            for c, _l in PostCategory.choices
+            if f"term_{c}" in data
+        }
+        return data
+
+    def _post_clean(self):
+        pass  # batch_save validates with the unit in place
+
+
+class NominationForm(forms.Form):
+    cadre = forms.ModelChoiceField(label=_("干部"), queryset=Cadre.objects.none())
+    source = forms.ChoiceField(label=_("推荐方式"), choices=Nomination.Source.choices)
+    recommender = forms.CharField(
+        label=_("推荐人/单位"), required=False, max_length=100
+    )
+
+    def __init__(self, *args, user, reserve_only=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        cadres = Cadre.objects.visible_to(user).select_related("unit")
+        if reserve_only:
+            cadres = cadres.filter(is_reserve=True)
+        self.fields["cadre"].queryset = cadres
+        self.fields["cadre"].label_from_instance = lambda c: (
+            f"{c.name}（{c.unit.name}，{c.get_rank_display()}{'，后备' if c.is_reserve else ''}）"
+        )
+
+
+class ScoreForm(forms.Form):
+    exam_score = forms.DecimalField(
+        label=_("笔试"), min_value=0, max_value=100, decimal_places=2, required=False
+    )
+    interview_score = forms.DecimalField(
+        label=_("面试"), min_value=0, max_value=100, decimal_places=2, required=False
+    )
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("结果"),
+        choices=[
+            (Nomination.Decision.SELECTED, _("选中")),
+            (Nomination.Decision.REJECTED, _("未选中")),
+        ],
+    )
+    reason = forms.CharField(label=_("理由"), max_length=300)
+
+
+class OpenPostForm(forms.ModelForm):
+    class Meta:
+        model = OpenPost
+        fields = [
+            "receiving_unit",
+            "title",
+            "kind",
+            "category",
+            "rank",
+            "speciality",
+            "capacity",
+        ]
+        field_classes = {"receiving_unit": UnitTreeChoiceField}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["receiving_unit"].queryset = Unit.objects.all()
+        self.fields["rank"].initial = Rank.DEPUTY_SECTION
+
+    def _post_clean(self):
+        pass  # saved by the service with its batch

@@ -8,11 +8,252 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from cadres.models import Role
+from cadres.models import Rank, Role
 
 
 def midpoint(start: dt.date, end: dt.date) -> dt.date:
     return start + (end - start) / 2
+
+
+class PostCategory(models.TextChoices):
+    """Kinds of post that set the default term (DOMAIN.md rule 4)."""
+
+    COUNTY_ASSISTANT = "county_assistant", _("县(区)长助理")
+    TOWNSHIP_LEADER = "township_leader", _("乡镇党委副书记/乡镇长助理")
+    VILLAGE = "village", _("村任职(第一书记等)")
+    CITY_ORGAN = "city_organ", _("市直机关局长/主任助理、副科长")
+    ENTERPRISE = "enterprise", _("企业厂长(经理)助理")
+    UPWARD_STUDY = "upward_study", _("上级机关跟班学习")
+    OTHER = "other", _("其他")
+
+
+# Months per post category (seed 002 and 004); a batch may override each.
+DEFAULT_TERMS = {
+    PostCategory.COUNTY_ASSISTANT: 12,
+    PostCategory.TOWNSHIP_LEADER: 12,
+    PostCategory.VILLAGE: 12,
+    PostCategory.CITY_ORGAN: 6,
+    PostCategory.ENTERPRISE: 6,
+    PostCategory.UPWARD_STUDY: 6,
+    PostCategory.OTHER: 12,
+}
+
+
+_CATEGORY_HINTS = [
+    (("县长助理", "区长助理"), PostCategory.COUNTY_ASSISTANT),
+    (("第一书记", "村"), PostCategory.VILLAGE),
+    (("党委副书记", "镇长助理", "乡长助理"), PostCategory.TOWNSHIP_LEADER),
+    (("厂长助理", "经理助理"), PostCategory.ENTERPRISE),
+    (("跟班学习",), PostCategory.UPWARD_STUDY),
+    (("局长助理", "主任助理", "副科长", "处长助理"), PostCategory.CITY_ORGAN),
+]
+
+
+def guess_category(title: str, unit_kind: str = "") -> str:
+    """The post category a title most likely belongs to (a default, editable)."""
+    if unit_kind == "village":
+        return PostCategory.VILLAGE
+    for words, category in _CATEGORY_HINTS:
+        if any(word in title for word in words):
+            return category
+    return PostCategory.OTHER
+
+
+def batch_scope_q(user, prefix: str = "") -> Q:
+    """Batches belong to the org staff whose jurisdiction holds their unit."""
+    role = getattr(user, "role", None)
+    if role == Role.ADMIN:
+        return Q()
+    if role == Role.ORG_STAFF:
+        return Q(**{f"{prefix}unit__path__startswith": user.unit.path})
+    return Q(pk__in=[])
+
+
+class BatchQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(batch_scope_q(user))
+
+
+class BatchChildQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(batch_scope_q(user, prefix="batch__"))
+
+
+class Batch(models.Model):
+    """批次: a wave of postings decided together, owned by one jurisdiction."""
+
+    name = models.CharField(_("批次名称"), max_length=100)
+    year = models.PositiveSmallIntegerField(_("年度"))
+    unit = models.ForeignKey(
+        "cadres.Unit",
+        verbose_name=_("组织单位"),
+        on_delete=models.PROTECT,
+        related_name="batches",
+        help_text=_("负责本批次的组织部所在单位（管辖范围）"),
+    )
+    kinds = models.JSONField(_("挂职类型"), default=list)
+    planned_count = models.PositiveIntegerField(_("计划人数"), default=0)
+    terms = models.JSONField(
+        _("默认期限(月)"), default=dict, blank=True, help_text=_("按岗位类别")
+    )
+    mobilised_on = models.DateField(_("动员日期"), null=True, blank=True)
+    exam_weight = models.PositiveSmallIntegerField(_("笔试权重(%)"), default=50)
+    notes = models.TextField(_("备注"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = BatchQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("批次")
+        verbose_name_plural = _("批次")
+        ordering = ["-year", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="batch_exam_weight_percent",
+                condition=Q(exam_weight__lte=100),
+                violation_error_message=_("笔试权重须在0到100之间。"),
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("postings:batch_detail", args=[self.pk])
+
+    def term_months(self, category: str) -> int:
+        return int(self.terms.get(category) or DEFAULT_TERMS.get(category, 12))
+
+    @property
+    def interview_weight(self) -> int:
+        return 100 - self.exam_weight
+
+    def kind_labels(self) -> str:
+        labels = dict(Posting.Kind.choices)
+        return "、".join(str(labels.get(k, k)) for k in self.kinds)
+
+
+class Nomination(models.Model):
+    """A candidate in a batch, with how they entered it and the decision."""
+
+    class Source(models.TextChoices):
+        SELF = "self", _("个人自荐")
+        MASS = "mass", _("群众推荐")
+        ORGANISATION = "organisation", _("组织推荐")
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", _("待定")
+        SELECTED = "selected", _("选中")
+        REJECTED = "rejected", _("未选中")
+
+    batch = models.ForeignKey(
+        Batch, on_delete=models.PROTECT, related_name="nominations"
+    )
+    cadre = models.ForeignKey(
+        "cadres.Cadre",
+        verbose_name=_("干部"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    source = models.CharField(_("推荐方式"), max_length=20, choices=Source.choices)
+    recommender = models.CharField(_("推荐人/单位"), max_length=100, blank=True)
+    exam_score = models.DecimalField(
+        _("笔试成绩"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    interview_score = models.DecimalField(
+        _("面试成绩"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    decision = models.CharField(
+        _("结果"), max_length=20, choices=Decision.choices, default=Decision.PENDING
+    )
+    decision_reason = models.CharField(_("理由"), max_length=300, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = BatchChildQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("推荐人选")
+        verbose_name_plural = _("推荐人选")
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["batch", "cadre"],
+                name="nomination_once_per_batch",
+                violation_error_message=_("该干部已在本批次的人选中。"),
+            ),
+            models.CheckConstraint(
+                name="nomination_scores_0_100",
+                condition=(
+                    Q(exam_score__isnull=True)
+                    | Q(exam_score__gte=0, exam_score__lte=100)
+                )
+                & (
+                    Q(interview_score__isnull=True)
+                    | Q(interview_score__gte=0, interview_score__lte=100)
+                ),
+                violation_error_message=_("成绩须在0到100之间。"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.batch} · {self.cadre}"
+
+
+class OpenPost(models.Model):
+    """A post a batch offers at a receiving unit (the placement assistant's input)."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="posts")
+    receiving_unit = models.ForeignKey(
+        "cadres.Unit",
+        verbose_name=_("接收单位"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    title = models.CharField(_("挂任职务"), max_length=100)
+    kind = models.CharField(
+        _("挂职类型"),
+        max_length=20,
+        choices=[
+            ("outward", _("外派")),
+            ("downward", _("下派")),
+            ("upward", _("上派")),
+        ],
+    )
+    category = models.CharField(
+        _("岗位类别"), max_length=30, choices=PostCategory.choices
+    )
+    rank = models.PositiveSmallIntegerField(_("岗位职级"), choices=Rank.choices)
+    speciality = models.CharField(_("需要的专业"), max_length=100, blank=True)
+    capacity = models.PositiveSmallIntegerField(_("人数"), default=1)
+
+    objects = BatchChildQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("岗位")
+        verbose_name_plural = _("岗位")
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="open_post_capacity_positive",
+                condition=Q(capacity__gte=1),
+                violation_error_message=_("人数至少为1。"),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.receiving_unit}{self.title}"
 
 
 class PostingQuerySet(models.QuerySet):
@@ -65,6 +306,43 @@ class Posting(models.Model):
     status = models.CharField(
         _("状态"), max_length=20, choices=Status.choices, default=Status.PROPOSED
     )
+    batch = models.ForeignKey(
+        Batch,
+        verbose_name=_("批次"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="postings",
+    )
+    category = models.CharField(
+        _("岗位类别"),
+        max_length=30,
+        choices=PostCategory.choices,
+        default=PostCategory.OTHER,
+    )
+    post_rank = models.PositiveSmallIntegerField(
+        _("岗位职级"), choices=Rank.choices, null=True, blank=True
+    )
+    mentor = models.CharField(_("帮带领导"), max_length=100, blank=True)
+    portfolio = models.CharField(_("分管领域/联系部门"), max_length=300, blank=True)
+    open_post = models.ForeignKey(
+        OpenPost,
+        verbose_name=_("批次岗位"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="postings",
+    )
+    predecessor = models.OneToOneField(
+        "self",
+        verbose_name=_("接力前任"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="successor",
+    )
+    ended_on = models.DateField(_("实际结束日期"), null=True, blank=True)
+    end_reason = models.CharField(_("结束原因"), max_length=300, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("录入人"),
@@ -106,6 +384,16 @@ class Posting(models.Model):
                 ),
             ),
             models.CheckConstraint(
+                name="posting_ended_on_when_ended",
+                condition=Q(status__in=["proposed", "active"], ended_on__isnull=True)
+                | Q(status__in=["completed", "ended_early"], ended_on__isnull=False),
+                violation_error_message=_("已结束的挂职须有实际结束日期。"),
+            ),
+            models.CheckConstraint(
+                name="posting_not_own_predecessor",
+                condition=~Q(predecessor=models.F("pk")),
+            ),
+            models.CheckConstraint(
                 name="posting_kind_valid",
                 condition=Q(kind__in=["outward", "downward", "upward"]),
             ),
@@ -136,7 +424,11 @@ class Posting(models.Model):
                 **{f"{prefix}receiving_unit__path__startswith": path}
             )
         if role == Role.HOST_LEADER:
-            return Q(**{f"{prefix}receiving_unit_id": user.unit_id})
+            # The host's access follows the posting: none while it is only
+            # proposed, from activation on (read-only once it has ended).
+            return Q(**{f"{prefix}receiving_unit_id": user.unit_id}) & ~Q(
+                **{f"{prefix}status": Posting.Status.PROPOSED}
+            )
         if role == Role.HOME_CONTACT:
             return Q(**{f"{prefix}sending_unit_id": user.unit_id})
         if role == Role.CADRE:
@@ -205,3 +497,127 @@ class Reminder(models.Model):
         if self.read_at is None:
             self.read_at = timezone.now()
             self.save(update_fields=["read_at"])
+
+
+class StatusChange(models.Model):
+    """One explicit lifecycle transition: who moved a posting, when and why."""
+
+    posting = models.ForeignKey(
+        Posting, on_delete=models.PROTECT, related_name="status_changes"
+    )
+    from_status = models.CharField(max_length=20, choices=Posting.Status.choices)
+    to_status = models.CharField(max_length=20, choices=Posting.Status.choices)
+    on = models.DateField(_("生效日期"))
+    reason = models.CharField(_("原因"), max_length=300, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("状态变更")
+        verbose_name_plural = _("状态变更")
+
+    def __str__(self):
+        return f"{self.get_from_status_display()} → {self.get_to_status_display()}"
+
+
+class Extension(models.Model):
+    """延期: a later end date with reason and approver; the chain is the history."""
+
+    posting = models.ForeignKey(
+        Posting, on_delete=models.PROTECT, related_name="extensions"
+    )
+    old_end_date = models.DateField(_("原结束日期"))
+    new_end_date = models.DateField(_("新结束日期"))
+    reason = models.CharField(_("延期原因"), max_length=300)
+    approver = models.CharField(_("批准人/批准文号"), max_length=100)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("延期")
+        verbose_name_plural = _("延期")
+        constraints = [
+            models.CheckConstraint(
+                name="extension_moves_end_later",
+                condition=Q(new_end_date__gt=models.F("old_end_date")),
+                violation_error_message=_("新结束日期须晚于原结束日期。"),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.old_end_date} → {self.new_end_date}"
+
+
+class Assignment(models.Model):
+    """轮岗 / 双挂双岗: a further role inside one posting."""
+
+    class Kind(models.TextChoices):
+        ROTATION = "rotation", _("轮岗")
+        CONCURRENT = "concurrent", _("兼任(双挂双岗)")
+
+    posting = models.ForeignKey(
+        Posting, on_delete=models.PROTECT, related_name="assignments"
+    )
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    unit = models.ForeignKey(
+        "cadres.Unit",
+        verbose_name=_("单位"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    title = models.CharField(_("职务"), max_length=100)
+    start_date = models.DateField(_("开始日期"))
+    end_date = models.DateField(_("结束日期"), null=True, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["start_date", "pk"]
+        verbose_name = _("岗位安排")
+        verbose_name_plural = _("岗位安排")
+        constraints = [
+            models.CheckConstraint(
+                name="assignment_dates_in_order",
+                condition=Q(end_date__isnull=True)
+                | Q(end_date__gt=models.F("start_date")),
+                violation_error_message=_("结束日期须晚于开始日期。"),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.unit}{self.title}"
+
+
+class RuleOverride(models.Model):
+    """A soft rule (2 or 3) set aside for a posting, with the reason and who gave it."""
+
+    class Rule(models.TextChoices):
+        TEAM_LIMIT = "team_limit", _("同一班子挂职干部不超过2名")
+        RANK_FIT = "rank_fit", _("平职或低一职安排")
+
+    posting = models.ForeignKey(
+        Posting, on_delete=models.PROTECT, related_name="overrides"
+    )
+    rule = models.CharField(max_length=20, choices=Rule.choices)
+    detail = models.CharField(_("情况"), max_length=300)
+    reason = models.CharField(_("理由"), max_length=300)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("规则例外")
+        verbose_name_plural = _("规则例外")
+
+    def __str__(self):
+        return self.get_rule_display()

@@ -1,20 +1,49 @@
+import calendar
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
-from cadres.models import Role, User
+from cadres.models import Cadre, Rank, Role, User
 
-from .models import Posting, Reminder
+from . import placement
+from .models import (
+    DEFAULT_TERMS,
+    Assignment,
+    Batch,
+    Extension,
+    Nomination,
+    OpenPost,
+    PostCategory,
+    Posting,
+    Reminder,
+    RuleOverride,
+    StatusChange,
+)
 
 ACTIVE_CONFLICT = "该干部已有一项在岗的挂职，同一时间只能有一项在岗挂职（兼任职务请作为该挂职的岗位记录）。"
+TEAM_LIMIT = 2  # rule 2: cadres on posting in one host's leadership team at once
+LIVE = (Posting.Status.PROPOSED, Posting.Status.ACTIVE)
 
 
-def _check_posting(posting: Posting, *, by: User) -> None:
-    errors = {}
+# --- Rules (DOMAIN.md rules 1-4): the one place forms, the import and the
+# placement assistant ask ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SoftViolation:
+    rule: str  # a RuleOverride.Rule value
+    detail: str
+
+
+def hard_rule_errors(posting: Posting, *, by: User) -> dict[str, str]:
+    errors: dict[str, str] = {}
     if posting.start_date and posting.planned_end_date:
         if posting.planned_end_date <= posting.start_date:
             errors["planned_end_date"] = "计划结束日期必须晚于开始日期。"
@@ -31,37 +60,232 @@ def _check_posting(posting: Posting, *, by: User) -> None:
         errors["receiving_unit"] = "接收单位不能与派出单位相同。"
     if posting.status == Posting.Status.ACTIVE:
         others = Posting.objects.active().filter(cadre_id=posting.cadre_id)
-        if posting.pk:
-            others = others.exclude(pk=posting.pk)
-        if others.exists():
-            errors["status"] = ACTIVE_CONFLICT
+        if others.exclude(pk=posting.pk).exists():
+            errors["cadre"] = ACTIVE_CONFLICT
+    if posting.predecessor_id:
+        before = posting.predecessor
+        if before.receiving_unit_id != posting.receiving_unit_id:
+            errors["predecessor"] = "接力前任须在同一接收单位挂职。"
+        elif before.cadre_id == posting.cadre_id:
+            errors["predecessor"] = "接力前任不能是本人。"
+        elif before.status == Posting.Status.PROPOSED:
+            errors["predecessor"] = "接力前任的挂职尚未开始。"
+    return errors
+
+
+def soft_violations(posting: Posting) -> list[SoftViolation]:
+    found = []
+    overlapping = (
+        Posting.objects.filter(
+            receiving_unit_id=posting.receiving_unit_id,
+            status__in=LIVE,
+            start_date__lt=posting.planned_end_date,
+            planned_end_date__gt=posting.start_date,
+        )
+        .exclude(pk=posting.pk)
+        .exclude(cadre_id=posting.cadre_id)
+        .count()
+    )
+    if overlapping >= TEAM_LIMIT:
+        found.append(
+            SoftViolation(
+                RuleOverride.Rule.TEAM_LIMIT,
+                f"{posting.receiving_unit.name}同期已有{overlapping}名挂职干部（一般不超过{TEAM_LIMIT}名）",
+            )
+        )
+    rank, post_rank = posting.cadre.rank, posting.post_rank
+    if post_rank and not (rank - 1 <= post_rank <= rank):
+        found.append(
+            SoftViolation(
+                RuleOverride.Rule.RANK_FIT,
+                f"干部职级{Rank(rank).label}，岗位职级{Rank(post_rank).label}（一般平职或低一职安排）",
+            )
+        )
+    return found
+
+
+def check_posting(posting: Posting, *, by: User, override_reason: str = "") -> list:
+    """Raise on a broken hard rule or an unexplained soft one; return the soft ones."""
+    errors = hard_rule_errors(posting, by=by)
     if errors:
         raise ValidationError(errors)
+    soft = soft_violations(posting)
+    if soft and not override_reason.strip():
+        details = "；".join(v.detail for v in soft)
+        raise ValidationError(
+            {"override_reason": f"{details}。如确需这样安排，请填写理由。"},
+            code="soft_rule_needs_reason",
+        )
+    return soft
 
 
-def _save_posting(posting: Posting, *, by: User) -> Posting:
-    _check_posting(posting, by=by)
+def default_end_date(*, start: dt.date, category: str, batch: Batch | None) -> dt.date:
+    months = batch.term_months(category) if batch else DEFAULT_TERMS.get(category, 12)
+    return add_months(start, months)
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    month0 = day.month - 1 + months
+    year, month = day.year + month0 // 12, month0 % 12 + 1
+    return day.replace(
+        year=year, month=month, day=min(day.day, month_days(year, month))
+    )
+
+
+def month_days(year: int, month: int) -> int:
+    return calendar.monthrange(year, month)[1]
+
+
+# --- Postings ----------------------------------------------------------------
+
+
+def _save_posting(posting: Posting, *, by: User, override_reason: str) -> Posting:
+    soft = check_posting(posting, by=by, override_reason=override_reason)
     posting.set_midterm_date()
     posting.full_clean(validate_constraints=False)
+    posting._history_user = by
     try:
         with transaction.atomic():
             posting.save()
+            RuleOverride.objects.bulk_create(
+                RuleOverride(
+                    posting=posting,
+                    rule=v.rule,
+                    detail=v.detail,
+                    reason=override_reason.strip(),
+                    by=by,
+                )
+                for v in soft
+                if not posting.overrides.filter(rule=v.rule).exists()
+            )
     except IntegrityError as exc:
         # A concurrent save won the race the check above could not see.
         raise ValidationError(
-            {"status": ACTIVE_CONFLICT}, code="active_conflict"
+            {"cadre": ACTIVE_CONFLICT}, code="active_conflict"
         ) from exc
     return posting
 
 
-def posting_create(*, by: User, **fields) -> Posting:
-    return _save_posting(Posting(created_by=by, **fields), by=by)
+def posting_create(*, by: User, override_reason: str = "", **fields) -> Posting:
+    """A new posting starts as proposed (拟派); activation is its own step."""
+    fields["status"] = Posting.Status.PROPOSED
+    if not fields.get("planned_end_date") and fields.get("start_date"):
+        fields["planned_end_date"] = default_end_date(
+            start=fields["start_date"],
+            category=fields.get("category") or PostCategory.OTHER,
+            batch=fields.get("batch"),
+        )
+    posting = Posting(created_by=by, **fields)
+    return _save_posting(posting, by=by, override_reason=override_reason)
 
 
-def posting_update(*, posting: Posting, by: User, **fields) -> Posting:
+def posting_update(
+    *, posting: Posting, by: User, override_reason: str = "", **fields
+) -> Posting:
+    fields.pop("status", None)  # status moves only through the transitions below
     for name, value in fields.items():
         setattr(posting, name, value)
-    return _save_posting(posting, by=by)
+    return _save_posting(posting, by=by, override_reason=override_reason)
+
+
+TRANSITIONS = {
+    "activate": (Posting.Status.PROPOSED, Posting.Status.ACTIVE, "到岗"),
+    "complete": (Posting.Status.ACTIVE, Posting.Status.COMPLETED, "期满结束"),
+    "end_early": (Posting.Status.ACTIVE, Posting.Status.ENDED_EARLY, "提前结束"),
+}
+
+
+@transaction.atomic
+def posting_transition(
+    *, posting: Posting, action: str, on: dt.date, by: User, reason: str = ""
+) -> Posting:
+    """Move a posting along its lifecycle; each move is recorded with who and why."""
+    posting = Posting.objects.select_for_update().get(pk=posting.pk)
+    source, target, label = TRANSITIONS[action]
+    if posting.status != source:
+        raise ValidationError(
+            f"当前状态为“{posting.get_status_display()}”，不能执行“{label}”。",
+            code="wrong_status",
+        )
+    if action == "end_early" and not reason.strip():
+        raise ValidationError(
+            {"reason": "提前结束须填写原因。"}, code="reason_required"
+        )
+    if target != Posting.Status.ACTIVE and on < posting.start_date:
+        raise ValidationError({"on": "结束日期不能早于开始日期。"}, code="date_order")
+    posting.status = target
+    fields = ["status", "updated_at"]
+    if target != Posting.Status.ACTIVE:
+        posting.ended_on, posting.end_reason = on, reason.strip()
+        fields += ["ended_on", "end_reason"]
+    errors = hard_rule_errors(posting, by=by)
+    if errors:
+        raise ValidationError(errors)
+    posting._history_user = by
+    try:
+        with transaction.atomic():
+            posting.save(update_fields=fields)
+    except IntegrityError as exc:
+        raise ValidationError(ACTIVE_CONFLICT, code="active_conflict") from exc
+    StatusChange.objects.create(
+        posting=posting,
+        from_status=source,
+        to_status=target,
+        on=on,
+        reason=reason,
+        by=by,
+    )
+    return posting
+
+
+@transaction.atomic
+def posting_extend(
+    *, posting: Posting, new_end_date: dt.date, reason: str, approver: str, by: User
+) -> Extension:
+    posting = Posting.objects.select_for_update().get(pk=posting.pk)
+    if posting.status not in LIVE:
+        raise ValidationError("已结束的挂职不能延期。", code="wrong_status")
+    if new_end_date <= posting.planned_end_date:
+        raise ValidationError(
+            {
+                "new_end_date": f"新结束日期须晚于现结束日期{posting.planned_end_date:%Y-%m-%d}。"
+            }
+        )
+    extension = Extension(
+        posting=posting,
+        old_end_date=posting.planned_end_date,
+        new_end_date=new_end_date,
+        reason=reason.strip(),
+        approver=approver.strip(),
+        by=by,
+    )
+    extension.full_clean()
+    extension.save()
+    posting.planned_end_date = new_end_date
+    if posting.midterm_date >= timezone.localdate():
+        posting.set_midterm_date()  # a mid-term review still ahead moves with the term
+    posting._history_user = by
+    posting.save(update_fields=["planned_end_date", "midterm_date", "updated_at"])
+    return extension
+
+
+def assignment_add(*, posting: Posting, by: User, **fields) -> Assignment:
+    assignment = Assignment(posting=posting, by=by, **fields)
+    errors = {}
+    end = assignment.end_date or posting.planned_end_date
+    if assignment.start_date < posting.start_date or end > posting.planned_end_date:
+        errors["start_date"] = "岗位安排须在挂职期限之内。"
+    if assignment.kind == Assignment.Kind.ROTATION:
+        clash = posting.assignments.filter(
+            kind=Assignment.Kind.ROTATION, start_date__lt=end
+        ).filter(Q(end_date__isnull=True) | Q(end_date__gt=assignment.start_date))
+        if clash.exists():
+            errors["start_date"] = "轮岗岗位之间时间不能重叠（同时兼任请选择“兼任”）。"
+    if errors:
+        raise ValidationError(errors)
+    assignment.full_clean()
+    assignment.save()
+    return assignment
 
 
 def _ancestor_paths(path: str) -> list[str]:
@@ -159,3 +383,201 @@ def reminders_sweep_midterm(*, today: dt.date | None = None) -> int:
         )
     Reminder.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
     return len(rows)
+
+
+# --- Batches and selection ---------------------------------------------------
+
+
+def batch_save(*, by: User, batch: Batch | None = None, **fields) -> Batch:
+    batch = batch or Batch(created_by=by)
+    if by.role == Role.ORG_STAFF:
+        fields["unit"] = by.unit  # a batch belongs to its creator's jurisdiction
+    for name, value in fields.items():
+        setattr(batch, name, value)
+    if not batch.kinds:
+        raise ValidationError({"kinds": "请至少选择一种挂职类型。"})
+    batch.full_clean()
+    batch.save()
+    return batch
+
+
+def nomination_add(
+    *, batch: Batch, cadre, source: str, recommender: str = "", by: User
+):
+    if not Cadre.objects.visible_to(by).filter(pk=cadre.pk).exists():
+        raise ValidationError({"cadre": "只能推荐本管辖范围内的干部。"})
+    nomination = Nomination(
+        batch=batch, cadre=cadre, source=source, recommender=recommender
+    )
+    try:
+        nomination.full_clean()
+    except ValidationError as exc:
+        raise ValidationError({"cadre": "该干部已在本批次的人选中。"}) from exc
+    nomination._history_user = by
+    nomination.save()
+    return nomination
+
+
+def nomination_score(*, nomination: Nomination, exam_score, interview_score, by: User):
+    nomination.exam_score, nomination.interview_score = exam_score, interview_score
+    nomination.full_clean()
+    nomination._history_user = by
+    nomination.save(update_fields=["exam_score", "interview_score"])
+    return nomination
+
+
+def nomination_decide(*, nomination: Nomination, decision: str, reason: str, by: User):
+    if not reason.strip():
+        raise ValidationError({"reason": "请填写选定或不选定的理由。"})
+    if Posting.objects.filter(
+        batch=nomination.batch_id, cadre=nomination.cadre_id
+    ).exists():
+        raise ValidationError("该人选已生成挂职，不能再改变选定结果。", code="placed")
+    nomination.decision = decision
+    nomination.decision_reason = reason.strip()
+    nomination.decided_by, nomination.decided_at = by, timezone.now()
+    nomination._history_user = by
+    nomination.save(
+        update_fields=["decision", "decision_reason", "decided_by", "decided_at"]
+    )
+    return nomination
+
+
+@dataclass(frozen=True)
+class RankedNomination:
+    nomination: Nomination
+    total: Decimal | None
+    rank: int | None
+
+
+def competitive_ranking(batch: Batch, nominations) -> list[RankedNomination]:
+    """Weighted exam + interview; ties share a rank (1, 2, 2, 4); unscored last."""
+    w = Decimal(batch.exam_weight) / 100
+
+    def total(n: Nomination) -> Decimal | None:
+        if n.exam_score is None or n.interview_score is None:
+            return None
+        return (n.exam_score * w + n.interview_score * (1 - w)).quantize(
+            Decimal("0.01")
+        )
+
+    scored = sorted(
+        ((total(n), n) for n in nominations), key=lambda t: (t[0] is None, -(t[0] or 0))
+    )
+    ranked, previous, rank = [], None, 0
+    for position, (value, n) in enumerate(scored, start=1):
+        if value is not None and value != previous:
+            rank, previous = position, value
+        ranked.append(RankedNomination(n, value, rank if value is not None else None))
+    return ranked
+
+
+# --- Placement assistant -----------------------------------------------------
+
+
+def placement_inputs(batch: Batch):
+    """Selected candidates not yet posted and posts with places left."""
+    posted = Posting.objects.filter(batch=batch).values("cadre_id")
+    nominations = (
+        batch.nominations.filter(decision=Nomination.Decision.SELECTED)
+        .exclude(cadre_id__in=posted)
+        .select_related("cadre")
+    )
+    candidates = [
+        placement.Candidate(
+            id=n.cadre_id,
+            name=n.cadre.name,
+            rank=n.cadre.rank,
+            female=n.cadre.gender == "F",
+            reserve=n.cadre.is_reserve,
+            speciality=n.cadre.speciality,
+            home_unit_id=n.cadre.unit_id,
+        )
+        for n in nominations
+    ]
+    open_posts = batch.posts.select_related("receiving_unit").annotate(
+        used=Count("postings")
+    )
+    team = dict(
+        Posting.objects.filter(
+            receiving_unit__in={p.receiving_unit_id for p in open_posts},
+            status__in=LIVE,
+        )
+        .values_list("receiving_unit")
+        .annotate(n=Count("pk"))
+    )
+    posts = [
+        placement.Post(
+            id=p.pk,
+            label=f"{p.receiving_unit.name}{p.title}",
+            unit_id=p.receiving_unit_id,
+            unit_is_township=p.receiving_unit.kind == "township",
+            distance_km=p.receiving_unit.distance_km or 0,
+            rank=p.rank,
+            speciality=p.speciality,
+            capacity=p.capacity - p.used,
+            team_free=TEAM_LIMIT - team.get(p.receiving_unit_id, 0),
+        )
+        for p in open_posts
+        if p.capacity > p.used
+    ]
+    return candidates, posts
+
+
+@transaction.atomic
+def placement_accept(
+    *,
+    batch: Batch,
+    pairs: list[tuple[int, int]],
+    by: User,
+    start: dt.date,
+    reason: str = "",
+) -> list[Posting]:
+    """Create proposed postings for the accepted (cadre id, post id) pairs; all or none."""
+    if not pairs:
+        raise ValidationError("请至少选择一项配岗建议。", code="empty")
+    cadre_ids = [c for c, _ in pairs]
+    if len(set(cadre_ids)) != len(cadre_ids):
+        raise ValidationError("同一名干部只能安排一个岗位。", code="duplicate_cadre")
+    selected = {
+        n.cadre_id: n.cadre
+        for n in batch.nominations.filter(
+            decision=Nomination.Decision.SELECTED, cadre_id__in=cadre_ids
+        ).select_related("cadre__unit")
+    }
+    posts = {p.pk: p for p in batch.posts.select_related("receiving_unit")}
+    created = []
+    for cadre_id, post_id in pairs:
+        if cadre_id not in selected or post_id not in posts:
+            raise ValidationError("所选人选或岗位已不在本批次中，请刷新后重试。")
+        cadre, post = selected[cadre_id], posts[post_id]
+        if post.capacity - post.postings.count() <= 0:
+            raise ValidationError(f"{post}的名额已满。", code="post_full")
+        try:
+            created.append(
+                posting_create(
+                    by=by,
+                    override_reason=reason,
+                    cadre=cadre,
+                    kind=post.kind,
+                    sending_unit=cadre.unit,
+                    receiving_unit=post.receiving_unit,
+                    title=post.title,
+                    category=post.category,
+                    post_rank=post.rank,
+                    batch=batch,
+                    open_post=post,
+                    start_date=start,
+                )
+            )
+        except ValidationError as exc:
+            messages = [m for m in exc.messages]
+            raise ValidationError(f"{cadre.name}：{'；'.join(messages)}") from exc
+    return created
+
+
+def open_post_add(*, batch: Batch, by: User, **fields) -> OpenPost:
+    post = OpenPost(batch=batch, **fields)
+    post.full_clean()
+    post.save()
+    return post

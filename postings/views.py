@@ -1,8 +1,9 @@
 from functools import partial
 
 from django.contrib import messages
-from django.db.models import Count
-from django.http import HttpResponse
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,8 +18,21 @@ from guazhi.http import AuthenticatedHttpRequest
 from guazhi.listing import columns, page_context, paginate, querystring, sorted_queryset
 
 from . import exports, services
-from .forms import PostingFilterForm, PostingForm
-from .models import Posting, Reminder
+from .forms import (
+    AssignmentForm,
+    BatchForm,
+    DecisionForm,
+    ExtensionForm,
+    NominationForm,
+    OpenPostForm,
+    PostingFilterForm,
+    PostingForm,
+    ScoreForm,
+    TransitionForm,
+)
+from .models import Batch, Nomination, PostCategory, Posting, Reminder
+from .placement import Infeasible
+from .placement import propose as placement_propose
 
 POSTING_SORTS = {
     "cadre": "cadre__name",
@@ -32,9 +46,11 @@ POSTING_SORTS = {
 
 
 def _filtered_postings(request: AuthenticatedHttpRequest):
-    form = PostingFilterForm(request.GET or None)
+    form = PostingFilterForm(request.GET or None, user=request.user)
     scoped = Posting.objects.visible_to(request.user)
-    qs = form.filter(scoped).select_related("cadre", "sending_unit", "receiving_unit")
+    qs = form.filter(scoped, today=timezone.localdate()).select_related(
+        "cadre", "sending_unit", "receiving_unit"
+    )
     qs, sort = sorted_queryset(request, qs, POSTING_SORTS, "-start")
     return form, qs, sort
 
@@ -55,7 +71,13 @@ def posting_list(request: AuthenticatedHttpRequest):
         (_("状态"), "status"),
     ]
     status_counts = [
-        (value, label, counts.get(value, 0)) for value, label in Posting.Status.choices
+        (
+            value,
+            label,
+            counts.get(value, 0),
+            querystring(request, status=value, page=None),
+        )
+        for value, label in Posting.Status.choices
     ]
     return render(
         request,
@@ -100,22 +122,53 @@ def posting_create(request: AuthenticatedHttpRequest):
     )
 
 
+def _relay_chain(posting: Posting, user) -> list[Posting]:
+    """The relay (接力) chain through this posting, earliest first, as far as visible."""
+    visible = Posting.objects.visible_to(user).select_related("cadre")
+    chain, seen = [posting], {posting.pk}
+    while chain[0].predecessor_id and chain[0].predecessor_id not in seen:
+        before = visible.filter(pk=chain[0].predecessor_id).first()
+        if before is None:
+            break
+        chain.insert(0, before)
+        seen.add(before.pk)
+    after = visible.filter(predecessor=chain[-1]).first()
+    while after is not None and after.pk not in seen:
+        chain.append(after)
+        seen.add(after.pk)
+        after = visible.filter(predecessor=after).first()
+    return chain if len(chain) > 1 else []
+
+
 def posting_detail(request: AuthenticatedHttpRequest, pk: int):
     posting = get_object_or_404(
         Posting.objects.visible_to(request.user).select_related(
-            "cadre__unit", "sending_unit", "receiving_unit", "created_by"
+            "cadre__unit", "sending_unit", "receiving_unit", "created_by", "batch"
         ),
         pk=pk,
     )
-    notes = posting.monthly_notes.select_related("author")
+    may_move = role_may_use(request.user.role, "postings:transition")
+    actions = [
+        (action, label, target)
+        for action, (source, target, label) in services.TRANSITIONS.items()
+        if may_move and posting.status == source
+    ]
     return render(
         request,
         "postings/posting_detail.html",
         {
             "posting": posting,
-            "notes": notes,
+            "notes": posting.monthly_notes.select_related("author"),
+            "changes": posting.status_changes.select_related("by"),
+            "extensions": posting.extensions.select_related("by"),
+            "assignments": posting.assignments.select_related("unit"),
+            "overrides": posting.overrides.select_related("by"),
+            "chain": _relay_chain(posting, request.user),
+            "actions": actions,
+            "today": timezone.localdate(),
+            "is_live": posting.status in services.LIVE,
             "can_file_note": role_may_use(request.user.role, "cadres:note_create")
-            and posting.status != Posting.Status.PROPOSED,
+            and posting.status == Posting.Status.ACTIVE,
         },
     )
 
@@ -171,3 +224,267 @@ def notifications_read_all(request: AuthenticatedHttpRequest):
     )
     messages.info(request, _("已将%(n)d条提醒标为已读。") % {"n": n})
     return redirect("postings:notifications")
+
+
+@require_POST
+def posting_transition(request: AuthenticatedHttpRequest, pk: int, action: str):
+    posting = get_object_or_404(Posting.objects.visible_to(request.user), pk=pk)
+    if action not in services.TRANSITIONS:
+        raise Http404
+    form = TransitionForm(request.POST)
+    move = partial(
+        services.posting_transition, posting=posting, action=action, by=request.user
+    )
+    if submit(request, form, move):
+        label = services.TRANSITIONS[action][2]
+        messages.success(request, _("已办理“%(a)s”。") % {"a": label})
+    else:
+        for error in form.errors.values():
+            messages.error(request, " ".join(error))
+    return redirect(posting)
+
+
+@require_http_methods(["GET", "POST"])
+def posting_extend(request: AuthenticatedHttpRequest, pk: int):
+    posting = get_object_or_404(Posting.objects.visible_to(request.user), pk=pk)
+    form = ExtensionForm(request.POST or None)
+    if submit(
+        request,
+        form,
+        partial(services.posting_extend, posting=posting, by=request.user),
+    ):
+        messages.success(request, _("已延期。"))
+        return redirect(posting)
+    return render(
+        request,
+        "form_page.html",
+        {
+            "form": form,
+            "title": _("延期：%(p)s") % {"p": posting},
+            "cancel_url": posting.get_absolute_url(),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def assignment_add(request: AuthenticatedHttpRequest, pk: int):
+    posting = get_object_or_404(Posting.objects.visible_to(request.user), pk=pk)
+    form = AssignmentForm(request.POST or None)
+    if submit(
+        request,
+        form,
+        partial(services.assignment_add, posting=posting, by=request.user),
+    ):
+        messages.success(request, _("已添加岗位安排。"))
+        return redirect(posting)
+    return render(
+        request,
+        "form_page.html",
+        {
+            "form": form,
+            "title": _("添加岗位安排（轮岗/兼任）：%(p)s") % {"p": posting},
+            "cancel_url": posting.get_absolute_url(),
+        },
+    )
+
+
+# --- Batches, selection, placement ------------------------------------------
+
+
+def batch_list(request: AuthenticatedHttpRequest):
+    batches = (
+        Batch.objects.visible_to(request.user)
+        .select_related("unit")
+        .annotate(
+            candidates=Count("nominations", distinct=True),
+            selected=Count(
+                "nominations",
+                filter=Q(nominations__decision=Nomination.Decision.SELECTED),
+                distinct=True,
+            ),
+            posted=Count("postings", distinct=True),
+        )
+    )
+    page = paginate(request, batches)
+    return render(
+        request,
+        "postings/batch_list.html",
+        {"batches": page, **page_context(request, page)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def batch_create(request: AuthenticatedHttpRequest):
+    form = BatchForm(request.POST or None, user=request.user)
+    if batch := submit(request, form, partial(services.batch_save, by=request.user)):
+        messages.success(request, _("批次已创建。"))
+        return redirect(batch)
+    return render(
+        request,
+        "form_page.html",
+        {
+            "form": form,
+            "title": _("新建批次"),
+            "cancel_url": reverse("postings:batch_list"),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def batch_edit(request: AuthenticatedHttpRequest, pk: int):
+    batch = get_object_or_404(Batch.objects.visible_to(request.user), pk=pk)
+    form = BatchForm(request.POST or None, instance=batch, user=request.user)
+    if submit(
+        request, form, partial(services.batch_save, batch=batch, by=request.user)
+    ):
+        messages.success(request, _("已保存。"))
+        return redirect(batch)
+    return render(
+        request,
+        "form_page.html",
+        {"form": form, "title": _("修改批次"), "cancel_url": batch.get_absolute_url()},
+    )
+
+
+def batch_detail(request: AuthenticatedHttpRequest, pk: int):
+    batch = get_object_or_404(
+        Batch.objects.visible_to(request.user).select_related("unit"), pk=pk
+    )
+    nominations = batch.nominations.select_related("cadre__unit", "decided_by")
+    postings = batch.postings.select_related("cadre", "receiving_unit")
+    counts = dict(postings.order_by().values_list("status").annotate(n=Count("pk")))
+    reserve_only = request.GET.get("reserve") == "1"
+    return render(
+        request,
+        "postings/batch_detail.html",
+        {
+            "batch": batch,
+            "ranking": services.competitive_ranking(batch, nominations),
+            "posts": batch.posts.select_related("receiving_unit").annotate(
+                used=Count("postings")
+            ),
+            "postings": postings,
+            "status_counts": [
+                (v, label, counts.get(v, 0)) for v, label in Posting.Status.choices
+            ],
+            "nomination_form": NominationForm(
+                user=request.user, reserve_only=reserve_only
+            ),
+            "reserve_only": reserve_only,
+            "post_form": OpenPostForm(),
+            "terms": [
+                (label, batch.term_months(c)) for c, label in PostCategory.choices
+            ],
+        },
+    )
+
+
+@require_POST
+def nomination_add(request: AuthenticatedHttpRequest, pk: int):
+    batch = get_object_or_404(Batch.objects.visible_to(request.user), pk=pk)
+    form = NominationForm(request.POST, user=request.user)
+    if submit(
+        request, form, partial(services.nomination_add, batch=batch, by=request.user)
+    ):
+        messages.success(request, _("已加入人选。"))
+    else:
+        _flash_errors(request, form)
+    return redirect(batch)
+
+
+@require_POST
+def nomination_score(request: AuthenticatedHttpRequest, pk: int):
+    nomination = get_object_or_404(Nomination.objects.visible_to(request.user), pk=pk)
+    form = ScoreForm(request.POST)
+    score = partial(services.nomination_score, nomination=nomination, by=request.user)
+    if submit(request, form, score):
+        messages.success(request, _("已录入%(n)s的成绩。") % {"n": nomination.cadre})
+    else:
+        _flash_errors(request, form)
+    return redirect(nomination.batch)
+
+
+@require_POST
+def nomination_decide(request: AuthenticatedHttpRequest, pk: int):
+    nomination = get_object_or_404(Nomination.objects.visible_to(request.user), pk=pk)
+    form = DecisionForm(request.POST)
+    decide = partial(services.nomination_decide, nomination=nomination, by=request.user)
+    if submit(request, form, decide):
+        messages.success(request, _("已记录%(n)s的结果。") % {"n": nomination.cadre})
+    else:
+        _flash_errors(request, form)
+    return redirect(nomination.batch)
+
+
+@require_POST
+def open_post_add(request: AuthenticatedHttpRequest, pk: int):
+    batch = get_object_or_404(Batch.objects.visible_to(request.user), pk=pk)
+    form = OpenPostForm(request.POST)
+    if submit(
+        request, form, partial(services.open_post_add, batch=batch, by=request.user)
+    ):
+        messages.success(request, _("已添加岗位。"))
+    else:
+        _flash_errors(request, form)
+    return redirect(batch)
+
+
+def _flash_errors(request, form) -> None:
+    """Forms posted from the batch page report their errors back there."""
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        messages.error(
+            request, f"{label}：{' '.join(errors)}" if label else " ".join(errors)
+        )
+
+
+@require_http_methods(["GET", "POST"])
+def placement(request: AuthenticatedHttpRequest, pk: int):
+    batch = get_object_or_404(Batch.objects.visible_to(request.user), pk=pk)
+    if request.method == "POST":
+        return _placement_accept(request, batch)
+    candidates, posts = services.placement_inputs(batch)
+    try:
+        proposal, problem = placement_propose(candidates, posts), ""
+    except Infeasible as exc:
+        proposal, problem = [], str(exc)
+    return render(
+        request,
+        "postings/placement.html",
+        {
+            "batch": batch,
+            "proposal": proposal,
+            "problem": problem,
+            "posts": posts,
+            "candidates": candidates,
+            "start": batch.mobilised_on or timezone.localdate(),
+            "total": round(sum(p.score for p in proposal), 1),
+        },
+    )
+
+
+def _placement_accept(request: AuthenticatedHttpRequest, batch: Batch):
+    pairs = []
+    for cadre_id in request.POST.getlist("accept"):
+        post_id = request.POST.get(f"post_{cadre_id}", "")
+        if cadre_id.isdigit() and post_id.isdigit():
+            pairs.append((int(cadre_id), int(post_id)))
+    form = TransitionForm(
+        {"on": request.POST.get("start"), "reason": request.POST.get("reason", "")}
+    )
+    if not form.is_valid():
+        messages.error(request, _("请填写有效的到岗日期。"))
+        return redirect("postings:placement", pk=batch.pk)
+    try:
+        created = services.placement_accept(
+            batch=batch,
+            pairs=pairs,
+            by=request.user,
+            start=form.cleaned_data["on"],
+            reason=form.cleaned_data["reason"],
+        )
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+        return redirect("postings:placement", pk=batch.pk)
+    messages.success(request, _("已生成%(n)d项拟派挂职。") % {"n": len(created)})
+    return redirect(batch)

@@ -100,6 +100,13 @@ class PostingFactory(factory.django.DjangoModelFactory):
         lambda o: o.start_date.replace(year=o.start_date.year + 1)
     )
     status = Posting.Status.ACTIVE
+    ended_on = factory.LazyAttribute(
+        lambda o: (
+            o.planned_end_date
+            if o.status in (Posting.Status.COMPLETED, Posting.Status.ENDED_EARLY)
+            else None
+        )
+    )
     created_by = factory.SubFactory(UserFactory, role=Role.ADMIN)
 
     @classmethod

@@ -9,3 +9,11 @@ document.addEventListener("DOMContentLoaded", () => {
     el.addEventListener("click", (ev) => { if (!window.confirm(el.dataset.confirm)) ev.preventDefault(); });
   });
 });
+document.addEventListener("DOMContentLoaded", () => {
+  const all = document.getElementById("accept-all");
+  if (all) {
+    all.addEventListener("change", () => {
+      document.querySelectorAll("input[name=accept]").forEach((box) => { box.checked = all.checked; });
+    });
+  }
+});

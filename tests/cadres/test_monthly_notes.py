@@ -1,11 +1,12 @@
 """月小结: the receiving unit's leader files one note per posting per month."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from cadres.models import MonthlyNote
-from cadres.services import month_days
+from cadres.services import month_days, monthly_note_file
 from postings.models import Posting
 from tests.conftest import form_errors, months_ago
 from tests.factories import MonthlyNoteFactory, PostingFactory
@@ -90,10 +91,20 @@ def test_a_note_for_a_proposed_posting_is_refused(login, host_a, tree):
         start_date=months_ago(3),
         planned_end_date=months_ago(-9),
     )
+    # The host's access starts at activation: a proposed posting does not exist
+    # for them yet, and the service refuses it for anyone else too.
     response = login(host_a).post(_note_url(proposed), _form(months_ago(1)))
-    assert response.status_code == 200
-    assert "该挂职尚未到岗（拟派），不能填报月小结。" in form_errors(response)
+    assert response.status_code == 404
     assert not MonthlyNote.objects.filter(posting=proposed).exists()
+    with pytest.raises(ValidationError, match="尚未到岗"):
+        monthly_note_file(
+            posting=proposed,
+            author=host_a,
+            month=months_ago(1).replace(day=1),
+            days_present=20,
+            work_done="走访",
+            conduct="良好",
+        )
 
 
 def test_a_note_for_a_future_month_is_refused(login, host_a, world):
