@@ -150,15 +150,23 @@ def propose(candidates: list[Candidate], posts: list[Post]) -> list[Pairing]:
         c, p = candidates[i], posts[j]
         score, why = fit(c, p, max_km)
         result.append(Pairing(c, p, round(score, 1), why))
-    for unit_id, n in Counter(posts[j].unit_id for j in choice).items():
-        free = next(p.team_free for p in posts if p.unit_id == unit_id)
-        if n > free:
-            for pairing in result:
-                if pairing.post.unit_id == unit_id:
-                    pairing.reasons.append(
-                        f"该单位班子挂职干部将超过2名（规则2）-{TEAM_PENALTY:.0f}"
-                    )
+    crowded = {u for u, n in _overflow(result).items() if n > 0}
+    for pairing in result:
+        if pairing.post.unit_id in crowded:
+            pairing.reasons.append("该单位班子挂职干部将超过2名（规则2，需说明理由）")
     return result
+
+
+def _overflow(pairings: list[Pairing]) -> Counter:
+    """Places over each host's free ones (rule 2)."""
+    used = Counter(p.post.unit_id for p in pairings)
+    free = {p.post.unit_id: max(p.post.team_free, 0) for p in pairings}
+    return Counter({u: max(n - free[u], 0) for u, n in used.items()})
+
+
+def team_penalty(pairings: list[Pairing]) -> float:
+    """What rule 2 takes off the plan's total fit."""
+    return TEAM_PENALTY * sum(_overflow(pairings).values())
 
 
 def _solve(

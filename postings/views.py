@@ -31,7 +31,7 @@ from .forms import (
     TransitionForm,
 )
 from .models import Batch, Nomination, PostCategory, Posting, Reminder
-from .placement import Infeasible
+from .placement import Infeasible, team_penalty
 from .placement import propose as placement_propose
 
 POSTING_SORTS = {
@@ -304,6 +304,7 @@ def batch_list(request: AuthenticatedHttpRequest):
             ),
             posted=Count("postings", distinct=True),
         )
+        .order_by("-year", "-pk")
     )
     page = paginate(request, batches)
     return render(
@@ -459,6 +460,7 @@ def placement(request: AuthenticatedHttpRequest, pk: int):
             "candidates": candidates,
             "start": batch.mobilised_on or timezone.localdate(),
             "total": round(sum(p.score for p in proposal), 1),
+            "penalty": team_penalty(proposal),
         },
     )
 

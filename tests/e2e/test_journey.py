@@ -10,8 +10,7 @@ from cadres.models import Role, User
 from cadres.services import unit_create
 from postings.models import Posting, Reminder
 from postings.tasks import sweep_midterm_reminders
-
-PASSWORD = "e2e-Secret-2026"
+from tests.e2e.pages import PASSWORD, login, logout, nav, submit
 
 
 @pytest.fixture
@@ -39,27 +38,6 @@ def org(transactional_db):
         first_name="书记",
     )
     return {"township": township, "organ": organ, "staff": staff, "leader": leader}
-
-
-def login(page, base, username):
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    submit(page)
-    page.wait_for_url(f"{base}/")
-
-
-def submit(page):
-    page.locator("main button[type=submit]").click()
-
-
-def nav(page, label):
-    page.locator("#mainnav").get_by_role("link", name=label, exact=True).click()
-
-
-def logout(page):
-    page.click("form[action='/logout/'] button")
-    page.wait_for_url("**/login/")
 
 
 def test_org_staff_and_host_leader_complete_the_foundation_journey(
@@ -95,10 +73,15 @@ def test_org_staff_and_host_leader_complete_the_foundation_journey(
     page.fill("#id_title", "乡镇长助理")
     page.fill("#id_start_date", (today - dt.timedelta(days=170)).isoformat())
     page.fill("#id_planned_end_date", (today + dt.timedelta(days=190)).isoformat())
-    page.select_option("#id_status", label="在岗")
     submit(page)
     page.wait_for_selector("text=挂职已登记")
     posting = Posting.objects.get(cadre__name="林晓雯")
+    assert posting.status == "proposed"  # 拟派 first; arriving is its own step
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.locator("form[data-action=activate] button").click()
+    page.wait_for_selector("text=已办理“到岗”")
+    assert page.inner_text("#posting-status") == "在岗"
+    posting.refresh_from_db()
     assert posting.status == "active"
     logout(page)
 
