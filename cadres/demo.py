@@ -14,11 +14,19 @@ import datetime as dt
 import random
 import unicodedata
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
-from postings.models import Posting, guess_category
+from postings.models import (
+    Batch,
+    Nomination,
+    OpenPost,
+    PostCategory,
+    Posting,
+    guess_category,
+)
 from postings.services import reminders_sweep_midterm
 
 from . import idcard
@@ -927,6 +935,71 @@ class DemoBuilder:
         User.objects.bulk_create(new_leaders)
         self.notes = MonthlyNote.objects.bulk_create(notes, batch_size=500)
 
+    # --- a batch in selection ---------------------------------------------
+
+    def build_batch(self) -> None:
+        """A batch mid-selection: scored nominations, decisions and open posts."""
+        batch = Batch.objects.create(
+            name=f"{self.today.year + 1}年第一批上派下挂",
+            year=self.today.year + 1,
+            unit=self.by_name["江州市"],
+            kinds=["downward", "upward"],
+            planned_count=5,
+            mobilised_on=self.today + dt.timedelta(days=30),
+            exam_weight=60,
+            notes="择优选派后备干部到乡镇、村任职，重点向偏远乡镇倾斜。",
+            created_by=self.zuzhibu,
+        )
+        busy = {p.cadre_id for p in self.postings}
+        free = [c for c in self.cadres if c.pk not in busy and c.rank <= Rank.DIVISION]
+        free.sort(key=lambda c: (not c.is_reserve, c.pk))
+        sources = list(Nomination.Source)
+        nominations = []
+        for i, cadre in enumerate(free[:9]):
+            exam = Decimal(self.rng.randint(700, 960)) / 10
+            interview = Decimal(self.rng.randint(700, 960)) / 10
+            decision, reason = Nomination.Decision.PENDING, ""
+            if i < 5:
+                decision, reason = (
+                    Nomination.Decision.SELECTED,
+                    "综合成绩靠前，群众公认度高",
+                )
+            elif i < 7:
+                decision, reason = (
+                    Nomination.Decision.REJECTED,
+                    "综合成绩未进入计划名额",
+                )
+            nominations.append(
+                Nomination(
+                    batch=batch,
+                    cadre=cadre,
+                    source=sources[i % len(sources)],
+                    exam_score=exam,
+                    interview_score=interview,
+                    decision=decision,
+                    decision_reason=reason,
+                    decided_by=self.zuzhibu if reason else None,
+                    decided_at=timezone.now() if reason else None,
+                )
+            )
+        Nomination.objects.bulk_create(nominations)
+        specialities = ["农业", "经济", "规划", "财务", "信息化", ""]
+        posts = []
+        for i, info in enumerate(self.units_where(role="township")[:6]):
+            name = info.unit.name
+            posts.append(
+                OpenPost(
+                    batch=batch,
+                    receiving_unit=info.unit,
+                    title="乡长助理" if name.endswith("乡") else "镇长助理",
+                    kind="downward",
+                    category=PostCategory.TOWNSHIP_LEADER,
+                    rank=Rank.DEPUTY_SECTION if i % 2 else Rank.SECTION,
+                    speciality=specialities[i % len(specialities)],
+                )
+            )
+        OpenPost.objects.bulk_create(posts)
+
     # --- all ---------------------------------------------------------------
 
     def build(self) -> dict[str, int]:
@@ -942,6 +1015,7 @@ class DemoBuilder:
             name=self.ganbu_cadre.name,
         )
         self.build_notes()
+        self.build_batch()
         reminders = reminders_sweep_midterm(today=self.today)
         return {
             "units": len(self.info),
