@@ -1,6 +1,16 @@
 from django.contrib import admin
 
-from .models import Posting, Reminder
+from .models import (
+    Assignment,
+    Batch,
+    Extension,
+    Nomination,
+    OpenPost,
+    Posting,
+    Reminder,
+    RuleOverride,
+    StatusChange,
+)
 
 
 @admin.register(Posting)
@@ -26,3 +36,45 @@ class ReminderAdmin(admin.ModelAdmin):
     list_display = ["recipient", "posting", "kind", "due_date", "read_at"]
     list_filter = ["kind"]
     raw_id_fields = ["recipient", "posting"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written through the app's services, where the rules run."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Batch)
+class BatchAdmin(ReadOnlyAdmin):
+    list_display = ["name", "year", "unit", "planned_count", "mobilised_on"]
+    list_filter = ["year"]
+
+
+@admin.register(Nomination)
+class NominationAdmin(ReadOnlyAdmin):
+    list_display = [
+        "batch",
+        "cadre",
+        "source",
+        "exam_score",
+        "interview_score",
+        "decision",
+    ]
+    list_filter = ["decision", "source"]
+
+
+@admin.register(OpenPost)
+class OpenPostAdmin(ReadOnlyAdmin):
+    list_display = ["batch", "receiving_unit", "title", "rank", "capacity"]
+
+
+@admin.register(StatusChange, Extension, Assignment, RuleOverride)
+class PostingRecordAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "posting"]
