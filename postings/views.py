@@ -244,47 +244,47 @@ def posting_transition(request: AuthenticatedHttpRequest, pk: int, action: str):
     return redirect(posting)
 
 
-@require_http_methods(["GET", "POST"])
-def posting_extend(request: AuthenticatedHttpRequest, pk: int):
+def _posting_action_page(
+    request, pk: int, form_class, action, *, done: str, title: str
+):
+    """A form that acts on one posting through a service, then returns to it."""
     posting = get_object_or_404(Posting.objects.visible_to(request.user), pk=pk)
-    form = ExtensionForm(request.POST or None)
-    if submit(
-        request,
-        form,
-        partial(services.posting_extend, posting=posting, by=request.user),
-    ):
-        messages.success(request, _("已延期。"))
+    form = form_class(request.POST or None)
+    if submit(request, form, partial(action, posting=posting, by=request.user)):
+        messages.success(request, done)
         return redirect(posting)
     return render(
         request,
         "form_page.html",
         {
             "form": form,
-            "title": _("延期：%(p)s") % {"p": posting},
+            "title": f"{title}：{posting}",
             "cancel_url": posting.get_absolute_url(),
         },
     )
 
 
 @require_http_methods(["GET", "POST"])
+def posting_extend(request: AuthenticatedHttpRequest, pk: int):
+    return _posting_action_page(
+        request,
+        pk,
+        ExtensionForm,
+        services.posting_extend,
+        done=_("已延期。"),
+        title=_("延期"),
+    )
+
+
+@require_http_methods(["GET", "POST"])
 def assignment_add(request: AuthenticatedHttpRequest, pk: int):
-    posting = get_object_or_404(Posting.objects.visible_to(request.user), pk=pk)
-    form = AssignmentForm(request.POST or None)
-    if submit(
+    return _posting_action_page(
         request,
-        form,
-        partial(services.assignment_add, posting=posting, by=request.user),
-    ):
-        messages.success(request, _("已添加岗位安排。"))
-        return redirect(posting)
-    return render(
-        request,
-        "form_page.html",
-        {
-            "form": form,
-            "title": _("添加岗位安排（轮岗/兼任）：%(p)s") % {"p": posting},
-            "cancel_url": posting.get_absolute_url(),
-        },
+        pk,
+        AssignmentForm,
+        services.assignment_add,
+        done=_("已添加岗位安排。"),
+        title=_("添加岗位安排（轮岗/兼任）"),
     )
 
 
