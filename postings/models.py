@@ -499,7 +499,19 @@ class Reminder(models.Model):
             self.save(update_fields=["read_at"])
 
 
-class StatusChange(models.Model):
+class RecordedAction(models.Model):
+    """Something an org staff member did to a posting: who, and when."""
+
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+
+class StatusChange(RecordedAction):
     """One explicit lifecycle transition: who moved a posting, when and why."""
 
     posting = models.ForeignKey(
@@ -509,10 +521,6 @@ class StatusChange(models.Model):
     to_status = models.CharField(max_length=20, choices=Posting.Status.choices)
     on = models.DateField(_("生效日期"))
     reason = models.CharField(_("原因"), max_length=300, blank=True)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["at", "pk"]
@@ -523,7 +531,7 @@ class StatusChange(models.Model):
         return f"{self.get_from_status_display()} → {self.get_to_status_display()}"
 
 
-class Extension(models.Model):
+class Extension(RecordedAction):
     """延期: a later end date with reason and approver; the chain is the history."""
 
     posting = models.ForeignKey(
@@ -533,10 +541,6 @@ class Extension(models.Model):
     new_end_date = models.DateField(_("新结束日期"))
     reason = models.CharField(_("延期原因"), max_length=300)
     approver = models.CharField(_("批准人/批准文号"), max_length=100)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["at", "pk"]
@@ -554,7 +558,7 @@ class Extension(models.Model):
         return f"{self.old_end_date} → {self.new_end_date}"
 
 
-class Assignment(models.Model):
+class Assignment(RecordedAction):
     """轮岗 / 双挂双岗: a further role inside one posting."""
 
     class Kind(models.TextChoices):
@@ -574,10 +578,6 @@ class Assignment(models.Model):
     title = models.CharField(_("职务"), max_length=100)
     start_date = models.DateField(_("开始日期"))
     end_date = models.DateField(_("结束日期"), null=True, blank=True)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["start_date", "pk"]
@@ -596,7 +596,7 @@ class Assignment(models.Model):
         return f"{self.unit}{self.title}"
 
 
-class RuleOverride(models.Model):
+class RuleOverride(RecordedAction):
     """A soft rule (2 or 3) set aside for a posting, with the reason and who gave it."""
 
     class Rule(models.TextChoices):
@@ -609,10 +609,6 @@ class RuleOverride(models.Model):
     rule = models.CharField(max_length=20, choices=Rule.choices)
     detail = models.CharField(_("情况"), max_length=300)
     reason = models.CharField(_("理由"), max_length=300)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["at", "pk"]
