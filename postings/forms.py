@@ -135,11 +135,14 @@ class PostingFilterForm(forms.Form):
             self.fields["region"].queryset = units
             self.fields["sending_unit"].queryset = units_for(user)
 
-    def filter(self, qs, *, today):
-        if not self.is_valid():
-            return qs
-        data = self.cleaned_data
-        if q := data["q"].strip():
+    def filter(self, qs, *, today, ignore: tuple[str, ...] = ()):
+        """Apply every filter whose value is valid; a bad one is dropped, not all."""
+        self.is_valid()
+        cleaned = getattr(self, "cleaned_data", {})
+        data = {
+            name: None if name in ignore else cleaned.get(name) for name in self.fields
+        }
+        if q := (data["q"] or "").strip():
             qs = qs.filter(Q(cadre__name__icontains=q) | Q(title__icontains=q))
         for name in ("batch", "kind", "status", "sending_unit"):
             if data[name]:

@@ -29,6 +29,8 @@ from .models import (
 
 ACTIVE_CONFLICT = "该干部已有一项在岗的挂职，同一时间只能有一项在岗挂职（兼任职务请作为该挂职的岗位记录）。"
 TEAM_LIMIT = 2  # rule 2: cadres on posting in one host's leadership team at once
+# 期满 may be processed a little before the last day (hand-over, holidays).
+COMPLETE_EARLY_GRACE = dt.timedelta(days=15)
 LIVE = (Posting.Status.PROPOSED, Posting.Status.ACTIVE)
 
 
@@ -70,6 +72,12 @@ def hard_rule_errors(posting: Posting, *, by: User) -> dict[str, str]:
             errors["predecessor"] = "接力前任不能是本人。"
         elif before.status == Posting.Status.PROPOSED:
             errors["predecessor"] = "接力前任的挂职尚未开始。"
+        elif (
+            Posting.objects.filter(predecessor_id=posting.predecessor_id)
+            .exclude(pk=posting.pk)
+            .exists()
+        ):
+            errors["predecessor"] = "该前任已有接力的继任者。"
     return errors
 
 
@@ -110,6 +118,9 @@ def check_posting(posting: Posting, *, by: User, override_reason: str = "") -> l
     if errors:
         raise ValidationError(errors)
     soft = soft_violations(posting)
+    if posting.pk:  # a rule already set aside with a reason stays set aside
+        recorded = set(posting.overrides.values_list("rule", flat=True))
+        soft = [v for v in soft if v.rule not in recorded]
     if soft and not override_reason.strip():
         details = "；".join(v.detail for v in soft)
         raise ValidationError(
@@ -159,10 +170,12 @@ def _save_posting(posting: Posting, *, by: User, override_reason: str) -> Postin
                 if not posting.overrides.filter(rule=v.rule).exists()
             )
     except IntegrityError as exc:
-        # A concurrent save won the race the check above could not see.
-        raise ValidationError(
-            {"cadre": ACTIVE_CONFLICT}, code="active_conflict"
-        ) from exc
+        # A concurrent save won a race the checks above could not see; say
+        # which rule it was where the checks can tell now.
+        errors = hard_rule_errors(posting, by=by) or {
+            "__all__": "保存时与他人的修改发生冲突，请刷新后重试。"
+        }
+        raise ValidationError(errors, code="conflict") from exc
     return posting
 
 
@@ -213,6 +226,14 @@ def posting_transition(
         )
     if target != Posting.Status.ACTIVE and on < posting.start_date:
         raise ValidationError({"on": "结束日期不能早于开始日期。"}, code="date_order")
+    if action == "complete" and on < posting.planned_end_date - COMPLETE_EARLY_GRACE:
+        raise ValidationError(
+            {
+                "on": f"未到计划结束日期（{posting.planned_end_date:%Y-%m-%d}），"
+                "不能按期满结束；如需提前结束，请使用“提前结束”并填写原因。"
+            },
+            code="not_due",
+        )
     posting.status = target
     fields = ["status", "updated_at"]
     if target != Posting.Status.ACTIVE:
@@ -270,6 +291,8 @@ def posting_extend(
 
 
 def assignment_add(*, posting: Posting, by: User, **fields) -> Assignment:
+    if posting.status not in LIVE:
+        raise ValidationError("已结束的挂职不能再添加岗位安排。", code="wrong_status")
     assignment = Assignment(posting=posting, by=by, **fields)
     errors = {}
     end = assignment.end_date or posting.planned_end_date
@@ -389,9 +412,12 @@ def reminders_sweep_midterm(*, today: dt.date | None = None) -> int:
 
 
 def batch_save(*, by: User, batch: Batch | None = None, **fields) -> Batch:
-    batch = batch or Batch(created_by=by)
-    if by.role == Role.ORG_STAFF:
-        fields["unit"] = by.unit  # a batch belongs to its creator's jurisdiction
+    if batch is None:
+        batch = Batch(created_by=by)
+        if by.role == Role.ORG_STAFF:
+            fields["unit"] = by.unit  # a batch belongs to its creator's jurisdiction
+    elif by.role == Role.ORG_STAFF:
+        fields.pop("unit", None)  # editing never moves a batch to another jurisdiction
     for name, value in fields.items():
         setattr(batch, name, value)
     if not batch.kinds:
@@ -498,10 +524,12 @@ def placement_inputs(batch: Batch):
     open_posts = batch.posts.select_related("receiving_unit").annotate(
         used=Count("postings")
     )
+    start = batch.mobilised_on or timezone.localdate()
     team = dict(
         Posting.objects.filter(
             receiving_unit__in={p.receiving_unit_id for p in open_posts},
             status__in=LIVE,
+            planned_end_date__gt=start,  # still there when the batch arrives
         )
         .values_list("receiving_unit")
         .annotate(n=Count("pk"))
@@ -578,6 +606,10 @@ def placement_accept(
 
 def open_post_add(*, batch: Batch, by: User, **fields) -> OpenPost:
     post = OpenPost(batch=batch, **fields)
+    if post.kind not in batch.kinds:
+        raise ValidationError(
+            {"kind": f"本批次的挂职类型为{batch.kind_labels()}，岗位类型须与之一致。"}
+        )
     post.full_clean()
     post.save()
     return post

@@ -57,7 +57,15 @@ def _filtered_postings(request: AuthenticatedHttpRequest):
 
 def posting_list(request: AuthenticatedHttpRequest):
     form, qs, sort = _filtered_postings(request)
-    counts = dict(qs.order_by().values_list("status").annotate(n=Count("pk")))
+    # Counts per status under every other filter, so each tab shows its number.
+    other_filters = form.filter(
+        Posting.objects.visible_to(request.user),
+        today=timezone.localdate(),
+        ignore=("status",),
+    )
+    counts = dict(
+        other_filters.order_by().values_list("status").annotate(n=Count("pk"))
+    )
     page = paginate(request, qs)
     head = [
         (_("干部"), "cadre"),
@@ -87,7 +95,7 @@ def posting_list(request: AuthenticatedHttpRequest):
             "postings": page,
             "columns": columns(request, head, sort),
             "status_counts": status_counts,
-            "total": sum(counts.values()),
+            "total": page.paginator.count,
             "export_query": querystring(request, page=None),
             **page_context(request, page),
         },
