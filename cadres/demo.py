@@ -30,6 +30,7 @@ from postings.models import (
 from postings.services import reminders_sweep_midterm
 
 from . import idcard
+from .demo_dossier import build_dossier
 from .models import Cadre, MonthlyNote, Rank, Role, Unit, User
 from .services import unit_create
 
@@ -1016,6 +1017,7 @@ class DemoBuilder:
         )
         self.build_notes()
         self.build_batch()
+        records = build_dossier(self)
         reminders = reminders_sweep_midterm(today=self.today)
         return {
             "units": len(self.info),
@@ -1023,6 +1025,7 @@ class DemoBuilder:
             "postings": len(self.postings),
             "notes": len(self.notes),
             "reminders": reminders,
+            "dossier_records": records,
         }
 
 

@@ -1,20 +1,64 @@
+from collections import Counter
 from functools import partial
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.db.models import Count, Q
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_http_methods, require_POST
 
+from guazhi.access import role_may_use
+from guazhi.excel import XLSX_CONTENT_TYPE
 from guazhi.forms import submit
 from guazhi.http import AuthenticatedHttpRequest
 from guazhi.listing import columns, page_context, paginate, sorted_queryset
 from postings.models import Posting
 
-from . import services
-from .forms import CadreFilterForm, CadreForm, MonthlyNoteForm, units_for
-from .models import Cadre, MonthlyNote
+from . import attachments, dossier, exports, history, services
+from .forms import (
+    AppraisalForm,
+    CadreFilterForm,
+    CadreForm,
+    CommendationForm,
+    DossierFilterForm,
+    FollowUpVisitForm,
+    MonthlyNoteEditForm,
+    MonthlyNoteForm,
+    NoteMonthLockForm,
+    ReportEditForm,
+    ReportForm,
+    SupportNeedForm,
+    SupportResolveForm,
+    SymposiumForm,
+    TalkForm,
+    TrainingForm,
+    WarningForm,
+    WarningRevokeForm,
+    WorkLogForm,
+    units_for,
+)
+from .models import (
+    Appraisal,
+    Attachment,
+    Cadre,
+    Commendation,
+    FollowUpVisit,
+    MonthlyNote,
+    Report,
+    SupportNeed,
+    Talk,
+    Training,
+    Warning,
+    WorkLog,
+)
 
 CADRE_SORTS = {
     "name": "name",
@@ -66,24 +110,119 @@ def cadre_create(request: AuthenticatedHttpRequest):
 
 
 def cadre_detail(request: AuthenticatedHttpRequest, pk: int):
-    cadre = get_object_or_404(
-        Cadre.objects.visible_to(request.user).select_related("unit"), pk=pk
-    )
-    postings = (
-        Posting.objects.visible_to(request.user)
-        .filter(cadre=cadre)
-        .select_related("sending_unit", "receiving_unit")
-        .annotate(note_count=Count("monthly_notes"))
-    )
+    """The dossier (一人一档): summary, postings with what they lack, timeline."""
+    cadre = _scoped_cadre(request, pk)
+    file = dossier.load_dossier(cadre, request.user)
+    form = DossierFilterForm(request.GET or None, postings=file.postings)
+    kind, posting_id = form.selection()
+    entries = file.entries(kind=kind, posting_id=posting_id, user=request.user)
+    page = paginate(request, entries, settings.DOSSIER_PAGE_SIZE)
     return render(
         request,
         "cadres/cadre_detail.html",
         {
             "cadre": cadre,
             "id_number": cadre.id_number_for(request.user),
-            "postings": postings,
+            "summary": file.summary(),
+            "checks": [
+                (check, _record_actions(request.user, check.posting))
+                for check in file.checks()
+            ],
+            "filter": form,
+            "entries": page,
+            **page_context(request, page),
         },
     )
+
+
+def dossier_print(request: AuthenticatedHttpRequest, pk: int):
+    """The whole dossier on A4 paper, oldest record first, for the paper file."""
+    cadre = _scoped_cadre(request, pk)
+    file = dossier.load_dossier(cadre, request.user)
+    return render(
+        request,
+        "cadres/dossier_print.html",
+        {
+            "cadre": cadre,
+            "id_number": cadre.id_number_for(request.user),
+            "summary": file.summary(),
+            "checks": file.checks(),
+            "entries": file.entries()[::-1],
+            "css_name": css_string(f"一人一档 · {cadre.name}"),
+            "printed_at": timezone.localtime(),
+        },
+    )
+
+
+def dossier_export(request: AuthenticatedHttpRequest, pk: int):
+    cadre = _scoped_cadre(request, pk)
+    file = dossier.load_dossier(cadre, request.user)
+    body = exports.dossier_workbook(file, id_number=cadre.id_number_for(request.user))
+    stamp = timezone.localtime().strftime("%Y%m%d")
+    response = HttpResponse(body, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=f"一人一档-{cadre.name}-{stamp}.xlsx"
+    )
+    return response
+
+
+def my_dossier(request: AuthenticatedHttpRequest):
+    """The cadre's own dossier, under a menu item of its own."""
+    return cadre_detail(request, pk=request.user.cadre_id)
+
+
+def _scoped_cadre(request: AuthenticatedHttpRequest, pk: int) -> Cadre:
+    return get_object_or_404(
+        Cadre.objects.visible_to(request.user).select_related("unit"), pk=pk
+    )
+
+
+def css_string(text: str) -> str:
+    """`text` as a CSS string literal, every character escaped (safe in <style>)."""
+    return '"' + "".join(f"\\{ord(c):x} " for c in text) + '"'
+
+
+# What may be added to a posting from the dossier: URL name, label, and the
+# posting states in which it makes sense. The URL policy decides the roles.
+NOT_PROPOSED = {
+    Posting.Status.ACTIVE,
+    Posting.Status.COMPLETED,
+    Posting.Status.ENDED_EARLY,
+}
+RECORD_ACTIONS = [
+    ("cadres:worklog_create", _lazy("写日记录"), {Posting.Status.ACTIVE}),
+    ("cadres:report_create", _lazy("提交汇报材料"), NOT_PROPOSED),
+    ("cadres:note_create", _lazy("填报月小结"), NOT_PROPOSED),
+    ("cadres:talk_create", _lazy("谈心谈话"), NOT_PROPOSED),
+    ("cadres:training_create", _lazy("培训"), NOT_PROPOSED),
+    ("cadres:commendation_create", _lazy("表扬"), NOT_PROPOSED),
+    ("cadres:warning_create", _lazy("预警"), NOT_PROPOSED),
+    ("cadres:appraisal_edit", _lazy("组织鉴定"), NOT_PROPOSED),
+    (
+        "cadres:support_create",
+        _lazy("后勤保障需求"),
+        {Posting.Status.PROPOSED, Posting.Status.ACTIVE},
+    ),
+    (
+        "cadres:visit_create",
+        _lazy("回访"),
+        {Posting.Status.COMPLETED, Posting.Status.ENDED_EARLY},
+    ),
+]
+
+
+def _record_actions(user, posting: Posting) -> list[tuple[str, str]]:
+    actions = [
+        (label, reverse(name, args=[posting.pk]))
+        for name, label, states in RECORD_ACTIONS
+        if posting.status in states and role_may_use(user.role, name)
+    ]
+    if posting.status in NOT_PROPOSED and role_may_use(
+        user.role, "cadres:symposium_create"
+    ):
+        url = reverse("cadres:symposium_create") + f"?posting={posting.pk}"
+        actions.append((_("座谈会"), url))
+    return actions
 
 
 @require_http_methods(["GET", "POST"])
@@ -128,7 +267,7 @@ NOTE_SORTS = {
 
 def note_list(request: AuthenticatedHttpRequest):
     qs = MonthlyNote.objects.visible_to(request.user).select_related(
-        "posting__cadre", "posting__receiving_unit", "author"
+        "posting__cadre", "posting__sending_unit", "posting__receiving_unit", "author"
     )
     if month := request.GET.get("month"):
         qs = (
@@ -138,6 +277,7 @@ def note_list(request: AuthenticatedHttpRequest):
         )
     qs, sort = sorted_queryset(request, qs, NOTE_SORTS, "-month")
     page = paginate(request, qs)
+    dossier.mark_locked(page.object_list)
     head = [
         (_("月份"), "month"),
         (_("干部"), "cadre"),
@@ -146,6 +286,7 @@ def note_list(request: AuthenticatedHttpRequest):
         (_("缺勤"), ""),
         (_("请假"), ""),
         (_("填报人"), ""),
+        (_("状态"), ""),
     ]
     return render(
         request,
@@ -154,23 +295,42 @@ def note_list(request: AuthenticatedHttpRequest):
             "notes": page,
             "columns": columns(request, head, sort),
             "month": month or "",
+            "lock_days": settings.MONTHLY_NOTE_LOCK_DAYS,
             **page_context(request, page),
         },
     )
 
 
-def _hosted_posting(request: AuthenticatedHttpRequest, posting_pk: int) -> Posting:
+def _scoped_posting(request: AuthenticatedHttpRequest, posting_pk: int) -> Posting:
     return get_object_or_404(
         Posting.objects.visible_to(request.user).select_related(
-            "cadre", "receiving_unit"
+            "cadre", "sending_unit", "receiving_unit"
         ),
         pk=posting_pk,
     )
 
 
+def _dossier_url(posting: Posting) -> str:
+    return reverse("cadres:detail", args=[posting.cadre_id]) + "#timeline"
+
+
+def _record_page(request, form, *, title: str, posting=None, cancel_url="", **extra):
+    return render(
+        request,
+        "cadres/record_form.html",
+        {
+            "form": form,
+            "title": title,
+            "posting": posting,
+            "cancel_url": cancel_url or _dossier_url(posting),
+            **extra,
+        },
+    )
+
+
 @require_http_methods(["GET", "POST"])
 def note_create(request: AuthenticatedHttpRequest, posting_pk: int):
-    posting = _hosted_posting(request, posting_pk)
+    posting = _scoped_posting(request, posting_pk)
     form = MonthlyNoteForm(request.POST or None)
     file_note = partial(
         services.monthly_note_file, posting=posting, author=request.user
@@ -178,37 +338,284 @@ def note_create(request: AuthenticatedHttpRequest, posting_pk: int):
     if submit(request, form, file_note):
         messages.success(request, _("月小结已提交。"))
         return redirect(posting)
-    return render(
+    return _record_page(
         request,
-        "cadres/monthlynote_form.html",
-        {
-            "form": form,
-            "posting": posting,
-            "title": _("填报月小结"),
-            "cancel_url": posting.get_absolute_url(),
-        },
+        form,
+        title=_("填报月小结"),
+        posting=posting,
+        cancel_url=posting.get_absolute_url(),
     )
 
 
 @require_http_methods(["GET", "POST"])
 def note_edit(request: AuthenticatedHttpRequest, pk: int):
-    note = get_object_or_404(
-        MonthlyNote.objects.visible_to(request.user).select_related(
-            "posting__cadre", "posting__receiving_unit"
+    note = _own_record(request, MonthlyNote, pk)
+    if request.method == "GET" and (reason := services.note_locked(note)):
+        messages.warning(request, reason)
+        return redirect(note.posting)
+    form = MonthlyNoteEditForm(
+        request.POST or None, instance=note, initial={"version": note.version}
+    )
+    update = partial(services.monthly_note_update, note=note, by=request.user)
+    if submit(request, form, update):
+        messages.success(request, _("月小结已更新。"))
+        return redirect(note.posting)
+    saved = None
+    if form.has_error(NON_FIELD_ERRORS, "edit_conflict"):
+        note.refresh_from_db()
+        saved = dossier.record_fields("note", note)
+        form.rebase(note.version)
+    return _record_page(
+        request,
+        form,
+        title=_("修改月小结"),
+        posting=note.posting,
+        cancel_url=note.posting.get_absolute_url(),
+        saved=saved,
+    )
+
+
+@require_POST
+def note_month_lock(request: AuthenticatedHttpRequest):
+    form = NoteMonthLockForm(request.POST)
+    if lock := submit(
+        request, form, partial(services.note_month_lock, by=request.user)
+    ):
+        messages.success(
+            request, _("%(m)s的月小结已锁定。") % {"m": f"{lock.month:%Y年%m月}"}
+        )
+    else:
+        for error in form.errors.values():
+            messages.error(request, " ".join(error))
+    month = request.POST.get("month", "")
+    return redirect(reverse("cadres:note_list") + "?" + urlencode({"month": month}))
+
+
+def _own_record(request: AuthenticatedHttpRequest, model, pk: int):
+    """A record in scope that the user filed: out of scope 404, someone else's 403."""
+    record = get_object_or_404(
+        model.objects.visible_to(request.user).select_related(
+            "posting__cadre", "posting__sending_unit", "posting__receiving_unit"
         ),
         pk=pk,
     )
-    form = MonthlyNoteForm(request.POST or None, instance=note)
-    if submit(request, form, partial(services.monthly_note_update, note=note)):
-        messages.success(request, _("月小结已更新。"))
-        return redirect(note.posting)
+    if record.author_id != request.user.pk:
+        raise PermissionDenied
+    return record
+
+
+# Plain records: key (also the `record` URL argument) -> model and form.
+RECORD_FORMS = {
+    "worklog": (WorkLog, WorkLogForm),
+    "talk": (Talk, TalkForm),
+    "training": (Training, TrainingForm),
+    "commendation": (Commendation, CommendationForm),
+    "visit": (FollowUpVisit, FollowUpVisitForm),
+    "support": (SupportNeed, SupportNeedForm),
+}
+
+
+@require_http_methods(["GET", "POST"])
+def record_create(request: AuthenticatedHttpRequest, posting_pk: int, record: str):
+    model, form_class = RECORD_FORMS[record]
+    posting = _scoped_posting(request, posting_pk)
+    initial = form_class.initial_for(posting, request.user)
+    form = form_class(request.POST or None, initial=initial)
+    file_record = partial(
+        services.record_file, model=model, posting=posting, author=request.user
+    )
+    label = model._meta.verbose_name
+    if submit(request, form, file_record):
+        messages.success(request, _("%(kind)s已保存。") % {"kind": label})
+        return redirect(_dossier_url(posting))
+    title = _("登记%(kind)s") % {"kind": label}
+    return _record_page(request, form, title=title, posting=posting)
+
+
+@require_http_methods(["GET", "POST"])
+def record_edit(request: AuthenticatedHttpRequest, pk: int, record: str):
+    model, form_class = RECORD_FORMS[record]
+    obj = _own_record(request, model, pk)
+    form = form_class(request.POST or None, instance=obj)
+    update = partial(services.record_update, record=obj, by=request.user)
+    label = model._meta.verbose_name
+    if submit(request, form, update):
+        messages.success(request, _("%(kind)s已保存。") % {"kind": label})
+        return redirect(_dossier_url(obj.posting))
+    title = _("修改%(kind)s") % {"kind": label}
+    return _record_page(request, form, title=title, posting=obj.posting)
+
+
+# Records settled once through a one-field form: key -> model, form, service
+# (with the keyword it takes the record by), page title, message when done.
+SETTLE = {
+    "support": (
+        SupportNeed,
+        SupportResolveForm,
+        services.support_resolve,
+        "need",
+        _lazy("解决后勤保障需求"),
+        _lazy("已标记为解决。"),
+    ),
+    "warning": (
+        Warning,
+        WarningRevokeForm,
+        services.warning_revoke,
+        "warning",
+        _lazy("撤销预警"),
+        _lazy("预警已撤销，记录仍保留在档案中。"),
+    ),
+}
+
+
+@require_http_methods(["GET", "POST"])
+def record_settle(request: AuthenticatedHttpRequest, pk: int, record: str):
+    """Resolve a support need or revoke a warning, then back to the dossier."""
+    model, form_class, service, keyword, title, done = SETTLE[record]
+    obj = get_object_or_404(
+        model.objects.visible_to(request.user).select_related("posting__cadre"),
+        pk=pk,
+    )
+    form = form_class(request.POST or None)
+    if submit(request, form, partial(service, **{keyword: obj}, by=request.user)):
+        messages.success(request, done)
+        return redirect(_dossier_url(obj.posting))
+    shown = dossier.record_fields(record, obj)
+    return _record_page(request, form, title=title, posting=obj.posting, shown=shown)
+
+
+@require_http_methods(["GET", "POST"])
+def report_create(request: AuthenticatedHttpRequest, posting_pk: int):
+    posting = _scoped_posting(request, posting_pk)
+    filed = Counter(posting.reports.values_list("kind", flat=True))
+    slots = dossier.open_report_slots(posting, filed)
+    form = ReportForm(request.POST or None, request.FILES or None, slots=slots)
+    file_report = partial(services.report_file, posting=posting, author=request.user)
+    if submit(request, form, file_report):
+        messages.success(request, _("汇报材料已提交。"))
+        return redirect(_dossier_url(posting))
+    return _record_page(request, form, title=_("提交汇报材料"), posting=posting)
+
+
+@require_http_methods(["GET", "POST"])
+def report_edit(request: AuthenticatedHttpRequest, pk: int):
+    report = _own_record(request, Report, pk)
+    form = ReportEditForm(request.POST or None, request.FILES or None, instance=report)
+    update = partial(services.report_update, report=report, by=request.user)
+    if submit(request, form, update):
+        messages.success(request, _("汇报材料已保存。"))
+        return redirect(_dossier_url(report.posting))
+    title = _("修改%(kind)s") % {"kind": report.get_kind_display()}
+    return _record_page(
+        request,
+        form,
+        title=title,
+        posting=report.posting,
+        files=report.attachments.all(),
+    )
+
+
+def attachment_download(request: AuthenticatedHttpRequest, pk: int):
+    """A report's file, to whoever may see the report, always as a download."""
+    attachment = get_object_or_404(Attachment.objects.visible_to(request.user), pk=pk)
+    try:
+        # FileResponse closes the file once it has been sent.
+        handle = open(attachments.path_of(attachment.stored_name), "rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def warning_create(request: AuthenticatedHttpRequest, posting_pk: int):
+    posting = _scoped_posting(request, posting_pk)
+    form = WarningForm(
+        request.POST or None, initial=WarningForm.initial_for(posting, request.user)
+    )
+    file_warning = partial(services.warning_file, posting=posting, author=request.user)
+    if warning := submit(request, form, file_warning):
+        messages.success(
+            request,
+            _("已登记。周期内累计%(p)s分，当前为%(level)s。")
+            % {"p": warning.period_points, "level": warning.get_level_display()},
+        )
+        return redirect(_dossier_url(posting))
+    return _record_page(request, form, title=_("登记预警"), posting=posting)
+
+
+@require_http_methods(["GET", "POST"])
+def appraisal_edit(request: AuthenticatedHttpRequest, posting_pk: int):
+    posting = _scoped_posting(request, posting_pk)
+    appraisal = Appraisal.objects.filter(posting=posting).first()
+    submitted = appraisal and appraisal.status == Appraisal.Status.SUBMITTED
+    if submitted and request.method == "GET":
+        messages.info(request, _("组织鉴定已经提交，只能查看。"))
+        return redirect(_dossier_url(posting))
+    form = AppraisalForm(request.POST or None, instance=appraisal)
+    save = partial(
+        services.appraisal_save,
+        posting=posting,
+        author=request.user,
+        submit="final" in request.POST,
+    )
+    if saved := submit(request, form, save):
+        done = saved.status == Appraisal.Status.SUBMITTED
+        messages.success(request, _("组织鉴定已提交。") if done else _("草稿已保存。"))
+        return redirect(_dossier_url(posting))
+    return _record_page(
+        request, form, title=_("组织鉴定"), posting=posting, appraisal_buttons=True
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def symposium_create(request: AuthenticatedHttpRequest):
+    initial = {
+        "held_on": timezone.localdate(),
+        "attendees": request.GET.getlist("posting"),
+    }
+    form = SymposiumForm(request.POST or None, initial=initial, user=request.user)
+    hold = partial(services.symposium_hold, author=request.user)
+    if symposium := submit(request, form, hold):
+        messages.success(
+            request,
+            _("座谈会“%(t)s”已登记，显示在每位参会干部的档案中。")
+            % {"t": symposium.title},
+        )
+        return redirect(_dossier_url(form.cleaned_data["attendees"][0]))
+    return _record_page(
+        request, form, title=_("登记座谈会"), cancel_url=reverse("home")
+    )
+
+
+# Records whose every change is kept: key in the URL -> model.
+HISTORY_MODELS = {
+    "posting": Posting,
+    "note": MonthlyNote,
+    "report": Report,
+    "warning": Warning,
+    "appraisal": Appraisal,
+}
+
+
+def record_history(request: AuthenticatedHttpRequest, kind: str, pk: int):
+    """Who changed what and when, for org staff."""
+    model = HISTORY_MODELS.get(kind)
+    if model is None:
+        raise Http404
+    record = get_object_or_404(model.objects.visible_to(request.user), pk=pk)
+    posting = record if isinstance(record, Posting) else record.posting
     return render(
         request,
-        "cadres/monthlynote_form.html",
+        "cadres/record_history.html",
         {
-            "form": form,
-            "posting": note.posting,
-            "title": _("修改月小结"),
-            "cancel_url": note.posting.get_absolute_url(),
+            "record": record,
+            "label": model._meta.verbose_name,
+            "changes": history.changes(record),
+            "back_url": _dossier_url(posting),
         },
     )

@@ -23,6 +23,7 @@ ORG = frozenset({Role.ORG_STAFF, Role.ADMIN})
 READERS = frozenset(
     {Role.ORG_STAFF, Role.HOST_LEADER, Role.HOME_CONTACT, Role.CADRE, Role.ADMIN}
 )
+HOST_OR_ORG_STAFF = frozenset({Role.HOST_LEADER, Role.ORG_STAFF})
 
 URL_POLICY: dict[str, frozenset | str] = {
     "login": PUBLIC,
@@ -37,10 +38,39 @@ URL_POLICY: dict[str, frozenset | str] = {
     "cadres:detail": READERS,
     "cadres:edit": ORG,
     "cadres:unit_tree": ORG,
-    # monthly notes (dossier records)
+    # the dossier (一人一档): whoever reads a cadre reads their whole file
+    "cadres:my_dossier": frozenset({Role.CADRE}),
+    "cadres:dossier_print": ORG,
+    "cadres:dossier_export": ORG,
+    "cadres:history": ORG,
+    # dossier records: who files each kind (authors edit their own)
     "cadres:note_list": READERS,
     "cadres:note_create": frozenset({Role.HOST_LEADER}),
     "cadres:note_edit": frozenset({Role.HOST_LEADER}),
+    "cadres:note_month_lock": ORG,
+    "cadres:worklog_create": frozenset({Role.CADRE}),
+    "cadres:worklog_edit": frozenset({Role.CADRE}),
+    "cadres:report_create": frozenset({Role.CADRE}),
+    "cadres:report_edit": frozenset({Role.CADRE}),
+    "cadres:attachment": READERS,
+    "cadres:talk_create": HOST_OR_ORG_STAFF,
+    "cadres:talk_edit": HOST_OR_ORG_STAFF,
+    "cadres:training_create": HOST_OR_ORG_STAFF,
+    "cadres:training_edit": HOST_OR_ORG_STAFF,
+    "cadres:commendation_create": HOST_OR_ORG_STAFF,
+    "cadres:commendation_edit": HOST_OR_ORG_STAFF,
+    "cadres:symposium_create": HOST_OR_ORG_STAFF,
+    "cadres:warning_create": HOST_OR_ORG_STAFF,
+    "cadres:warning_revoke": frozenset({Role.ORG_STAFF}),
+    "cadres:appraisal_edit": frozenset({Role.HOST_LEADER}),
+    "cadres:visit_create": frozenset({Role.HOME_CONTACT, Role.ORG_STAFF}),
+    "cadres:visit_edit": frozenset({Role.HOME_CONTACT, Role.ORG_STAFF}),
+    "cadres:support_create": frozenset(
+        {Role.CADRE, Role.HOST_LEADER, Role.HOME_CONTACT, Role.ORG_STAFF}
+    ),
+    "cadres:support_resolve": frozenset(
+        {Role.HOST_LEADER, Role.HOME_CONTACT, Role.ORG_STAFF}
+    ),
     # postings
     "postings:list": READERS,
     "postings:export": ORG,
@@ -114,6 +144,7 @@ class UrlPolicyMiddleware:
 
 NAV_ITEMS = [
     ("home", _("首页")),
+    ("cadres:my_dossier", _("我的档案")),
     ("cadres:list", _("干部")),
     ("postings:list", _("挂职")),
     ("postings:batch_list", _("批次选派")),

@@ -35,26 +35,43 @@ def _cell(ws, value):
     return cell
 
 
-def build_workbook(
-    *, title: str, columns: Sequence[ColumnSpec], rows: Iterable[Sequence]
-) -> bytes:
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title=title[:31])
+@dataclass(frozen=True)
+class Sheet:
+    title: str
+    columns: Sequence[ColumnSpec]
+    rows: Iterable[Sequence]
+
+
+def _write_sheet(wb: Workbook, sheet: Sheet) -> None:
+    ws = wb.create_sheet(title=sheet.title[:31])
     ws.freeze_panes = "A2"
-    for index, col in enumerate(columns, start=1):
+    for index, col in enumerate(sheet.columns, start=1):
         ws.column_dimensions[get_column_letter(index)].width = col.width
     header_font = Font(bold=True)
     header_fill = PatternFill("solid", fgColor="DDEBF7")
     header = []
-    for col in columns:
+    for col in sheet.columns:
         cell = WriteOnlyCell(ws, value=col.header)
         cell.font = header_font
         cell.fill = header_fill
         cell.alignment = Alignment(horizontal="center")
         header.append(cell)
     ws.append(header)
-    for row in rows:
+    for row in sheet.rows:
         ws.append([_cell(ws, value) for value in row])
+
+
+def build_sheets(sheets: Iterable[Sheet]) -> bytes:
+    """One workbook, one sheet per entry, in order."""
+    wb = Workbook(write_only=True)
+    for sheet in sheets:
+        _write_sheet(wb, sheet)
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
+
+
+def build_workbook(
+    *, title: str, columns: Sequence[ColumnSpec], rows: Iterable[Sequence]
+) -> bytes:
+    return build_sheets([Sheet(title, columns, rows)])

@@ -246,6 +246,19 @@ CELERY_BEAT_SCHEDULE = {
 REMINDER_MIDTERM_DAYS_AHEAD = envint("REMINDER_MIDTERM_DAYS_AHEAD", "14")
 PAGE_SIZE = envint("PAGE_SIZE", "50")
 
+# The dossier (一人一档).
+DOSSIER_PAGE_SIZE = envint("DOSSIER_PAGE_SIZE", "20")
+ATTACHMENT_MAX_BYTES = envint("ATTACHMENT_MAX_BYTES", str(20 * 1024 * 1024))
+# A month's notes lock by themselves this many days after the month ends.
+MONTHLY_NOTE_LOCK_DAYS = envint("MONTHLY_NOTE_LOCK_DAYS", "10")
+# Warnings: the points in force over the last WARNING_PERIOD_DAYS set the level.
+WARNING_PERIOD_DAYS = envint("WARNING_PERIOD_DAYS", "365")
+WARNING_THRESHOLDS = {
+    "blue": envint("WARNING_BLUE_POINTS", "1"),
+    "yellow": envint("WARNING_YELLOW_POINTS", "6"),
+    "red": envint("WARNING_RED_POINTS", "12"),
+}
+
 # --- Security (production) --------------------------------------------------
 
 SESSION_COOKIE_HTTPONLY = True

@@ -425,9 +425,15 @@ class Posting(models.Model):
             )
         if role == Role.HOST_LEADER:
             # The host's access follows the posting: none while it is only
-            # proposed, from activation on (read-only once it has ended).
-            return Q(**{f"{prefix}receiving_unit_id": user.unit_id}) & ~Q(
-                **{f"{prefix}status": Posting.Status.PROPOSED}
+            # proposed; from activation on; once it has ended, read-only and
+            # only until the host's appraisal (组织鉴定) is submitted.
+            ended = [Posting.Status.COMPLETED, Posting.Status.ENDED_EARLY]
+            return Q(**{f"{prefix}receiving_unit_id": user.unit_id}) & (
+                Q(**{f"{prefix}status": Posting.Status.ACTIVE})
+                | (
+                    Q(**{f"{prefix}status__in": ended})
+                    & ~Q(**{f"{prefix}appraisals__status": "submitted"})
+                )
             )
         if role == Role.HOME_CONTACT:
             return Q(**{f"{prefix}sending_unit_id": user.unit_id})

@@ -267,3 +267,18 @@ def all_urls() -> list[UrlInfo]:
     for info in _walk(get_resolver().url_patterns, None, (), ()):
         seen.setdefault(info.name, info)
     return list(seen.values())
+
+
+# --- The dossier ---------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    """Uploaded attachments go to a folder of the test's own."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def cadre_b(world) -> User:
+    """The account of cadre B, on an active posting in county B."""
+    return _user("cadre_b", Role.CADRE, None, cadre=world.b.cadre)

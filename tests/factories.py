@@ -11,7 +11,25 @@ import factory
 from django.db.models import Model
 
 from cadres import idcard
-from cadres.models import Cadre, MonthlyNote, Rank, Role, Unit, User
+from cadres.models import (
+    Appraisal,
+    Cadre,
+    Commendation,
+    FollowUpVisit,
+    MonthlyNote,
+    Rank,
+    Report,
+    Role,
+    SupportNeed,
+    Symposium,
+    SymposiumAttendance,
+    Talk,
+    Training,
+    Unit,
+    User,
+    Warning,
+    WorkLog,
+)
 from postings.models import Posting, Reminder
 
 
@@ -146,3 +164,135 @@ class ReminderFactory(factory.django.DjangoModelFactory):
     message = factory.LazyAttribute(
         lambda o: f"{o.posting.cadre.name}将于{o.due_date:%Y年%m月%d日}进行中期考核。"
     )
+
+
+# --- Dossier records ------------------------------------------------------------
+
+
+def account_for(cadre: Cadre) -> User:
+    """The cadre's own login, made on first use."""
+    existing = User.objects.filter(cadre=cadre).first()
+    return existing or UserFactory(
+        username=f"cadre{cadre.pk}", role=Role.CADRE, cadre=cadre
+    )
+
+
+def leader_of(posting: Posting) -> User:
+    """A host leader of the posting's receiving unit, made on first use."""
+    existing = User.objects.filter(
+        role=Role.HOST_LEADER, unit=posting.receiving_unit
+    ).first()
+    return existing or UserFactory(role=Role.HOST_LEADER, unit=posting.receiving_unit)
+
+
+class RecordFactory(factory.django.DjangoModelFactory):
+    posting = factory.SubFactory(PostingFactory)
+    author = factory.LazyAttribute(lambda o: leader_of(o.posting))
+
+
+class WorkLogFactory(RecordFactory):
+    class Meta:
+        model = WorkLog
+
+    author = factory.LazyAttribute(lambda o: account_for(o.posting.cadre))
+    date = factory.Sequence(lambda n: dt.date(2026, 3, 1) + dt.timedelta(days=n % 300))
+    content = "到村里走访了五户困难群众。"
+
+
+class ReportFactory(RecordFactory):
+    class Meta:
+        model = Report
+
+    author = factory.LazyAttribute(lambda o: account_for(o.posting.cadre))
+    kind = Report.Kind.SEMIANNUAL
+    title = "半年工作汇报"
+    body = "半年来主要做了三件事。"
+    due_date = factory.LazyAttribute(lambda o: o.posting.midterm_date)
+
+
+class TalkFactory(RecordFactory):
+    class Meta:
+        model = Talk
+
+    talked_on = factory.LazyAttribute(lambda o: o.posting.start_date)
+    talker = "镇党委书记"
+    talkee = factory.LazyAttribute(lambda o: o.posting.cadre.name)
+    content = "谈工作打算和生活困难。"
+
+
+class TrainingFactory(RecordFactory):
+    class Meta:
+        model = Training
+
+    name = "乡村振兴专题培训班"
+    organiser = "市委党校"
+    start_date = factory.LazyAttribute(lambda o: o.posting.start_date)
+    end_date = factory.LazyAttribute(lambda o: o.posting.start_date)
+
+
+class CommendationFactory(RecordFactory):
+    class Meta:
+        model = Commendation
+
+    awarded_on = factory.LazyAttribute(lambda o: o.posting.start_date)
+    title = "防汛抢险表现突出"
+    issuer = "镇党委"
+
+
+class FollowUpVisitFactory(RecordFactory):
+    class Meta:
+        model = FollowUpVisit
+
+    visited_on = factory.LazyAttribute(lambda o: o.posting.planned_end_date)
+    visitors = "市委组织部干部科"
+    findings = "回原单位后工作积极。"
+
+
+class SupportNeedFactory(RecordFactory):
+    class Meta:
+        model = SupportNeed
+
+    category = SupportNeed.Category.HOUSING
+    raised_on = factory.LazyAttribute(lambda o: o.posting.start_date)
+    description = "需要周转住房。"
+
+
+class WarningFactory(RecordFactory):
+    class Meta:
+        model = Warning
+
+    dimension = Warning.Dimension.DISCIPLINE
+    occurred_on = factory.LazyAttribute(lambda o: o.posting.start_date)
+    points = 2
+    description = "无故迟到。"
+    level = Warning.Level.BLUE
+    period_points = factory.SelfAttribute("points")
+
+
+class AppraisalFactory(RecordFactory):
+    class Meta:
+        model = Appraisal
+
+    political = "政治坚定。"
+    performance = "完成了招商任务。"
+    conduct = "遵规守纪。"
+    overall = "优秀。"
+
+
+class SymposiumFactory(factory.django.DjangoModelFactory):
+    """A symposium; pass `attendees=[posting, ...]`."""
+
+    class Meta:
+        model = Symposium
+        skip_postgeneration_save = True
+
+    held_on = dt.date(2026, 6, 1)
+    title = "挂职干部座谈会"
+    host = "市委组织部"
+    minutes = "交流挂职体会。"
+    author = factory.SubFactory(UserFactory)
+
+    @factory.post_generation
+    def attendees(self, create, extracted, **kwargs):
+        for posting in extracted or ():
+            SymposiumAttendance.objects.create(symposium=self, posting=posting)

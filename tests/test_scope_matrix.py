@@ -12,12 +12,27 @@ from io import BytesIO
 
 import openpyxl
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from cadres.models import Role, User
+from cadres.services import attachment_add
 from guazhi.access import role_may_use
-from postings.models import Posting
+from postings.models import Batch, Nomination, Posting
+from tests.cadres.files import PNG_BYTES
 from tests.conftest import CADRE_A_NAME, CADRE_B_NAME, Side, all_urls
-from tests.factories import PostingFactory
+from tests.factories import (
+    CommendationFactory,
+    FollowUpVisitFactory,
+    PostingFactory,
+    ReportFactory,
+    SupportNeedFactory,
+    TalkFactory,
+    TrainingFactory,
+    WarningFactory,
+    WorkLogFactory,
+    account_for,
+)
 
 # view name -> the URL kwargs of that view's object on one side of the world.
 OUT_OF_SCOPE_KWARGS: dict[str, Callable[[Side], dict]] = {
@@ -28,7 +43,107 @@ OUT_OF_SCOPE_KWARGS: dict[str, Callable[[Side], dict]] = {
     "postings:detail": lambda side: {"pk": side.posting.pk},
     "postings:edit": lambda side: {"pk": side.posting.pk},
     "postings:notification_read": lambda side: {"pk": side.reminder.pk},
+    # the lifecycle of a posting, batches and selection
+    "postings:transition": lambda side: {"pk": side.posting.pk, "action": "activate"},
+    "postings:extend": lambda side: {"pk": side.posting.pk},
+    "postings:assignment_add": lambda side: {"pk": side.posting.pk},
+    "postings:batch_detail": lambda side: {"pk": _batch_of(side).pk},
+    "postings:batch_edit": lambda side: {"pk": _batch_of(side).pk},
+    "postings:nomination_add": lambda side: {"pk": _batch_of(side).pk},
+    "postings:open_post_add": lambda side: {"pk": _batch_of(side).pk},
+    "postings:placement": lambda side: {"pk": _batch_of(side).pk},
+    "postings:nomination_score": lambda side: {"pk": _nomination_of(side).pk},
+    "postings:nomination_decide": lambda side: {"pk": _nomination_of(side).pk},
+    # the dossier (一人一档)
+    "cadres:dossier_print": lambda side: {"pk": side.cadre.pk},
+    "cadres:dossier_export": lambda side: {"pk": side.cadre.pk},
+    "cadres:history": lambda side: {"kind": "note", "pk": side.note.pk},
+    "cadres:worklog_create": lambda side: {"posting_pk": side.posting.pk},
+    "cadres:worklog_edit": lambda side: {"pk": _record(side, "worklog").pk},
+    "cadres:report_create": lambda side: {"posting_pk": side.posting.pk},
+    "cadres:report_edit": lambda side: {"pk": _record(side, "report").pk},
+    "cadres:attachment": lambda side: {"pk": _record(side, "attachment").pk},
+    "cadres:talk_create": lambda side: {"posting_pk": side.posting.pk},
+    "cadres:talk_edit": lambda side: {"pk": _record(side, "talk").pk},
+    "cadres:training_create": lambda side: {"posting_pk": side.posting.pk},
+    "cadres:training_edit": lambda side: {"pk": _record(side, "training").pk},
+    "cadres:commendation_create": lambda side: {"posting_pk": side.posting.pk},
+    "cadres:commendation_edit": lambda side: {"pk": _record(side, "commendation").pk},
+    "cadres:visit_create": lambda side: {"posting_pk": side.posting.pk},
+    "cadres:visit_edit": lambda side: {"pk": _record(side, "visit").pk},
+    "cadres:support_create": lambda side: {"posting_pk": side.posting.pk},
+    "cadres:support_resolve": lambda side: {"pk": _record(side, "support").pk},
+    "cadres:warning_create": lambda side: {"posting_pk": side.posting.pk},
+    "cadres:warning_revoke": lambda side: {"pk": _record(side, "warning").pk},
+    "cadres:appraisal_edit": lambda side: {"posting_pk": side.posting.pk},
 }
+
+
+def _org_staff_of(side: Side):
+    """The county's org staff persona (org_a / org_b): the sending organ's parent."""
+    return User.objects.get(
+        role=Role.ORG_STAFF, unit=side.posting.sending_unit.parent_id
+    )
+
+
+# Dossier records of one side, each authored by a persona whose scope holds
+# it, so that the insiders below can open even the authors-only pages.
+RECORD_MAKERS: dict[str, Callable[[Side], object]] = {
+    "worklog": lambda side: WorkLogFactory(posting=side.posting),
+    "report": lambda side: ReportFactory(posting=side.posting),
+    "attachment": lambda side: attachment_add(
+        report=_record(side, "report"),
+        upload=SimpleUploadedFile("汇报.png", PNG_BYTES),
+        by=account_for(side.cadre),
+    ),
+    "talk": lambda side: TalkFactory(posting=side.posting, author=side.note.author),
+    "training": lambda side: TrainingFactory(
+        posting=side.posting, author=side.note.author
+    ),
+    "commendation": lambda side: CommendationFactory(
+        posting=side.posting, author=side.note.author
+    ),
+    "visit": lambda side: FollowUpVisitFactory(
+        posting=side.posting, author=_org_staff_of(side)
+    ),
+    "support": lambda side: SupportNeedFactory(posting=side.posting),
+    "warning": lambda side: WarningFactory(posting=side.posting),
+}
+
+
+def _record(side: Side, key: str):
+    """The side's record of this kind, made on first use (the world has none)."""
+    made = side.__dict__.setdefault("dossier_records", {})
+    if key not in made:
+        made[key] = RECORD_MAKERS[key](side)
+    return made[key]
+
+
+def _batch_of(side: Side) -> Batch:
+    """The side's county batch, made on first use: org staff of the other
+    county, and every other role, must not reach it."""
+    made = side.__dict__.setdefault("batch_records", {})
+    if "batch" not in made:
+        county = side.posting.sending_unit.parent
+        made["batch"] = Batch.objects.create(
+            name=f"{county.name}2026年第一批",
+            year=2026,
+            unit=county,
+            kinds=["downward"],
+            created_by=side.posting.created_by,
+        )
+    return made["batch"]
+
+
+def _nomination_of(side: Side) -> Nomination:
+    """The side's cadre as a candidate in the side's batch, made on first use."""
+    made = side.__dict__.setdefault("batch_records", {})
+    if "nomination" not in made:
+        made["nomination"] = Nomination.objects.create(
+            batch=_batch_of(side), cadre=side.cadre, source=Nomination.Source.SELF
+        )
+    return made["nomination"]
+
 
 # persona -> the side of the world that lies outside their scope.
 OUTSIDER_OF = {
@@ -97,10 +212,10 @@ def test_no_persona_reaches_an_object_outside_its_scope(login, personas, world, 
         print(f"\n{tried} requests tried, 0 leaks")
 
 
-def test_every_object_url_answers_for_someone_in_scope(login, personas, world):
+def test_every_object_url_answers_for_someone_in_scope(login, personas, world, cadre_b):
     """The builders point at real objects: a user whose scope holds side B
     reaches each one (so the 404s above are the scope's doing)."""
-    insiders = [personas["admin"], personas["org_b"], personas["host_b"]]
+    insiders = [personas["admin"], personas["org_b"], personas["host_b"], cadre_b]
     unreached = []
     for info in project_object_urls():
         url = reverse(info.name, kwargs=OUT_OF_SCOPE_KWARGS[info.name](world.b))

@@ -21,6 +21,18 @@ ROLE_PERSONAS = ["org_a", "host_a", "home_a", "cadre_user", "admin"]
 ADMIN_OWN_REFUSALS = {
     "admin:autocomplete": "answers 403 without its term/app_label/model_name query",
     "admin:postings_posting_add": "PostingAdmin: postings are created in the app",
+    **{
+        f"admin:postings_{model}_add": "read-only admin: written through services"
+        for model in (
+            "batch",
+            "nomination",
+            "openpost",
+            "statuschange",
+            "extension",
+            "assignment",
+            "ruleoverride",
+        )
+    },
 }
 
 
@@ -157,11 +169,25 @@ def test_roles_refused_by_policy_get_404_even_on_objects_in_their_scope(
 
 
 NAV_EXPECTED = {
-    "org_a": ["/", "/cadres/", "/postings/", "/cadres/notes/", "/cadres/units/"],
+    "org_a": [
+        "/",
+        "/cadres/",
+        "/postings/",
+        "/postings/batches/",
+        "/cadres/notes/",
+        "/cadres/units/",
+    ],
     "host_a": ["/", "/cadres/", "/postings/", "/cadres/notes/"],
     "home_a": ["/", "/cadres/", "/postings/", "/cadres/notes/"],
-    "cadre_user": ["/", "/postings/", "/cadres/notes/"],
-    "admin": ["/", "/cadres/", "/postings/", "/cadres/notes/", "/cadres/units/"],
+    "cadre_user": ["/", "/cadres/me/", "/postings/", "/cadres/notes/"],
+    "admin": [
+        "/",
+        "/cadres/",
+        "/postings/",
+        "/postings/batches/",
+        "/cadres/notes/",
+        "/cadres/units/",
+    ],
 }
 
 

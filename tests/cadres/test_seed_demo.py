@@ -112,3 +112,19 @@ def test_seed_demo_large_not_yet():
     with pytest.raises(CommandError, match="--size large"):
         call_command("seed_demo", size="large")
     assert not Unit.objects.exists()
+
+
+@pytest.mark.django_db
+def test_seed_demo_gives_the_demo_cadre_a_lived_in_dossier():
+    from cadres.dossier import load_dossier
+    from cadres.models import Appraisal, Symposium, WorkLog
+
+    seed()
+    ganbu = User.objects.get(username="ganbu")
+    file = load_dossier(ganbu.cadre, ganbu)
+    kinds = {key for key, rows in file.records.items() if rows}
+    assert {"worklog", "note", "talk", "training", "commendation", "support"} <= kinds
+    assert file.summary().open_needs == 1
+    assert WorkLog.objects.filter(author=ganbu).count() >= 10
+    assert Appraisal.objects.filter(status="submitted").exists()
+    assert Symposium.objects.get().attendees.count() >= 2

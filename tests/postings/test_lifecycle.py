@@ -689,11 +689,6 @@ def test_host_leader_still_reads_a_completed_posting_but_is_offered_no_filing(
     assert reverse("cadres:note_edit", args=[world.a.note.pk]) not in body
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: cadres:note_create accepts a note on a completed posting by URL "
-    "(Posting.scope_q says read-only once ended; only the link is hidden)",
-)
 def test_host_leader_cannot_file_a_note_on_a_completed_posting_by_url(
     login, org_a, host_a, world
 ):

@@ -1,0 +1,642 @@
+"""一人一档: everything recorded about one cadre, as one timeline.
+
+`load_dossier` reads a cadre's records with one query per record kind,
+whatever their number, and the rest is plain Python over those rows: the
+merged timeline, the due schedules, the completeness of each posting and the
+summary panel. The page, the print view and the Excel export all use it.
+"""
+
+import calendar
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db.models import Model
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from guazhi.access import role_may_use
+from postings.models import Posting
+
+from .models import (
+    Appraisal,
+    Attachment,
+    Cadre,
+    Commendation,
+    FollowUpVisit,
+    MonthlyNote,
+    NoteMonthLock,
+    Report,
+    SupportNeed,
+    SymposiumAttendance,
+    Talk,
+    Training,
+    Warning,
+    WorkLog,
+)
+
+# --- Dates and schedules -----------------------------------------------------
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return dt.date(year, month + 1, min(day.day, last))
+
+
+def month_end(month: dt.date) -> dt.date:
+    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
+
+
+def term_end(posting: Posting) -> dt.date:
+    return posting.ended_on or posting.planned_end_date
+
+
+def has_ended(posting: Posting) -> bool:
+    return posting.status in (Posting.Status.COMPLETED, Posting.Status.ENDED_EARLY)
+
+
+def expected_note_months(posting: Posting, today: dt.date) -> list[dt.date]:
+    """Months of the term that have ended: each is owed a monthly note."""
+    if posting.status == Posting.Status.PROPOSED:
+        return []
+    months, month = [], posting.start_date.replace(day=1)
+    last, current = term_end(posting).replace(day=1), today.replace(day=1)
+    while month <= last and month < current:
+        months.append(month)
+        month = add_months(month, 1)
+    return months
+
+
+def report_due_dates(posting: Posting) -> dict[str, list[dt.date]]:
+    """When each kind of report falls due (seed 004, DOMAIN.md rule 8).
+
+    A written report every six months, one research report a month before the
+    end, the end-of-term summary at the end, and a self-review (述职) at the
+    mid-term and the end-of-term assessments.
+    """
+    end = term_end(posting)
+    semiannual, k = [], 1
+    while (due := add_months(posting.start_date, 6 * k)) < end:
+        semiannual.append(due)
+        k += 1
+    research = max(posting.start_date, end - dt.timedelta(days=30))
+    reviews = sorted({d for d in (posting.midterm_date, end) if d <= end})
+    return {
+        Report.Kind.SEMIANNUAL: semiannual,
+        Report.Kind.RESEARCH: [research],
+        Report.Kind.FINAL_SUMMARY: [end],
+        Report.Kind.SELF_REVIEW: reviews,
+    }
+
+
+def open_report_slots(posting: Posting, filed: dict[str, int]) -> dict[str, dt.date]:
+    """The next unfilled due date per report kind, given how many are filed."""
+    return {
+        kind: dates[filed.get(kind, 0)]
+        for kind, dates in report_due_dates(posting).items()
+        if filed.get(kind, 0) < len(dates)
+    }
+
+
+@dataclass(frozen=True)
+class Slot:
+    kind: str
+    due: dt.date
+    report: Report | None
+
+    @property
+    def label(self) -> str:
+        return Report.Kind(self.kind).label
+
+
+def report_schedule(posting: Posting, reports: list[Report]) -> list[Slot]:
+    """Due slots in date order; the n-th report of a kind fills its n-th slot."""
+    by_kind = defaultdict(list)
+    for report in sorted(reports, key=lambda r: (r.due_date, r.pk)):
+        by_kind[report.kind].append(report)
+    slots = []
+    for kind, dates in report_due_dates(posting).items():
+        filed = by_kind[kind]
+        slots += [
+            Slot(kind, due, filed[i] if i < len(filed) else None)
+            for i, due in enumerate(dates)
+        ]
+    return sorted(slots, key=lambda s: s.due)
+
+
+# --- Month locks and warning levels -------------------------------------------
+
+
+def note_lock_reason(
+    note: MonthlyNote, locks: list[NoteMonthLock], today: dt.date
+) -> str:
+    """Why a monthly note may no longer be edited, or "" while it may."""
+    for lock in locks:
+        if lock.month == note.month and lock.covers(note.posting):
+            return _("%(month)s的月小结已由%(who)s于%(at)s锁定，不能再修改。") % {
+                "month": f"{note.month:%Y年%m月}",
+                "who": lock.locked_by,
+                "at": timezone.localtime(lock.locked_at).strftime("%Y-%m-%d"),
+            }
+    days = settings.MONTHLY_NOTE_LOCK_DAYS
+    if today > month_end(note.month) + dt.timedelta(days=days):
+        return _("%(month)s的月小结在月末%(days)s天后已自动锁定，不能再修改。") % {
+            "month": f"{note.month:%Y年%m月}",
+            "days": days,
+        }
+    return ""
+
+
+def mark_locked(notes) -> None:
+    """Set `lock_reason` on each note ("" while editable), one query for all."""
+    notes = list(notes)
+    locks = NoteMonthLock.objects.filter(
+        month__in={n.month for n in notes}
+    ).select_related("unit", "locked_by")
+    locks, today = list(locks), timezone.localdate()
+    for note in notes:
+        note.lock_reason = note_lock_reason(note, locks, today)
+
+
+# Reports falling due within this many days count as "due" on the summary.
+DUE_SOON_DAYS = 30
+
+LEVEL_ORDER = [
+    Warning.Level.NONE,
+    Warning.Level.BLUE,
+    Warning.Level.YELLOW,
+    Warning.Level.RED,
+]
+
+
+def warning_level(points: int) -> str:
+    """The level that a period's points reach (thresholds in settings)."""
+    level = Warning.Level.NONE
+    for candidate in LEVEL_ORDER[1:]:
+        if points >= settings.WARNING_THRESHOLDS[candidate.value]:
+            level = candidate
+    return level
+
+
+def period_points(warnings, *, on: dt.date) -> int:
+    """Points of the warnings in force within the period that ends on `on`."""
+    since = on - dt.timedelta(days=settings.WARNING_PERIOD_DAYS)
+    return sum(
+        w.points
+        for w in warnings
+        if w.status == Warning.Status.ACTIVE and since < w.occurred_on <= on
+    )
+
+
+def latest_assessment_grade(postings) -> str | None:
+    """The grade of the cadre's latest assessment (issue 6 will provide it)."""
+    return None
+
+
+# --- Record kinds ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How one record kind appears in the dossier, the print view and the export."""
+
+    key: str
+    model: type[Model]
+    date: Callable  # record -> the date it is about
+    title: Callable  # record -> one line
+    fields: tuple[str, ...]
+    edit_url: str = ""  # URL name of the author's edit page
+    history: str = ""  # key of the record's history page
+    name: str = ""  # when not the model's verbose name
+
+    @property
+    def label(self) -> str:
+        return str(self.name or self.model._meta.verbose_name)
+
+
+def _local_date(value: dt.datetime) -> dt.date:
+    return timezone.localtime(value).date()
+
+
+KINDS = [
+    Kind(
+        "worklog",
+        WorkLog,
+        date=lambda r: r.date,
+        title=lambda r: _("工作日志"),
+        fields=("content",),
+        edit_url="cadres:worklog_edit",
+    ),
+    Kind(
+        "note",
+        MonthlyNote,
+        date=lambda r: month_end(r.month),
+        title=lambda r: _("%(m)s月小结") % {"m": f"{r.month:%Y年%m月}"},
+        fields=(
+            "days_present",
+            "days_absent",
+            "days_leave",
+            "work_done",
+            "learning",
+            "conduct",
+            "comment",
+        ),
+        edit_url="cadres:note_edit",
+        history="note",
+    ),
+    Kind(
+        "report",
+        Report,
+        date=lambda r: _local_date(r.created_at),
+        title=lambda r: f"{r.get_kind_display()}：{r.title}",
+        fields=("kind", "title", "due_date", "body"),
+        edit_url="cadres:report_edit",
+        history="report",
+    ),
+    Kind(
+        "talk",
+        Talk,
+        date=lambda r: r.talked_on,
+        title=lambda r: _("%(a)s 与 %(b)s 谈心谈话") % {"a": r.talker, "b": r.talkee},
+        fields=("talker", "talkee", "content", "outcome", "follow_up"),
+        edit_url="cadres:talk_edit",
+    ),
+    Kind(
+        "symposium",
+        SymposiumAttendance,
+        date=lambda r: r.symposium.held_on,
+        title=lambda r: r.symposium.title,
+        fields=(),
+        name=_("座谈会"),
+    ),
+    Kind(
+        "training",
+        Training,
+        date=lambda r: r.start_date,
+        title=lambda r: r.name,
+        fields=("name", "organiser", "start_date", "end_date", "hours", "result"),
+        edit_url="cadres:training_edit",
+    ),
+    Kind(
+        "commendation",
+        Commendation,
+        date=lambda r: r.awarded_on,
+        title=lambda r: r.title,
+        fields=("title", "issuer", "description"),
+        edit_url="cadres:commendation_edit",
+    ),
+    Kind(
+        "visit",
+        FollowUpVisit,
+        date=lambda r: r.visited_on,
+        title=lambda r: _("回访：%(who)s") % {"who": r.visitors},
+        fields=("visitors", "findings", "feedback"),
+        edit_url="cadres:visit_edit",
+    ),
+    Kind(
+        "support",
+        SupportNeed,
+        date=lambda r: r.raised_on,
+        title=lambda r: f"{r.get_category_display()}（{r.get_status_display()}）",
+        fields=(
+            "category",
+            "status",
+            "description",
+            "resolution",
+            "resolved_by",
+            "resolved_at",
+        ),
+    ),
+    Kind(
+        "warning",
+        Warning,
+        date=lambda r: r.occurred_on,
+        title=lambda r: (
+            _("%(level)s · %(dim)s方面扣%(points)s分")
+            % {
+                "level": r.get_level_display(),
+                "dim": r.get_dimension_display(),
+                "points": r.points,
+            }
+        ),
+        fields=(
+            "level",
+            "dimension",
+            "points",
+            "period_points",
+            "description",
+            "status",
+            "revoke_reason",
+            "revoked_by",
+            "revoked_at",
+        ),
+        history="warning",
+    ),
+    Kind(
+        "appraisal",
+        Appraisal,
+        date=lambda r: _local_date(r.submitted_at or r.updated_at),
+        title=lambda r: _("组织鉴定（%(s)s）") % {"s": r.get_status_display()},
+        fields=("status", "political", "performance", "conduct", "overall"),
+        history="appraisal",
+    ),
+]
+KIND_BY_KEY = {k.key: k for k in KINDS}
+
+
+def display(record: Model, name: str) -> str:
+    """A field's value as the dossier shows it: choice labels, local dates."""
+    value = getattr(record, name)
+    if value is None or value == "":
+        return ""
+    if record._meta.get_field(name).choices:
+        return str(getattr(record, f"get_{name}_display")())
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dt.date):
+        return value.strftime("%Y-%m-%d")
+    return str(value)
+
+
+def field_label(model: type[Model], name: str) -> str:
+    return str(model._meta.get_field(name).verbose_name)
+
+
+def record_fields(key: str, record: Model) -> list[tuple[str, str]]:
+    """(label, value) of the fields a kind shows, the empty ones left out."""
+    spec = KIND_BY_KEY[key]
+    pairs = [(field_label(spec.model, n), display(record, n)) for n in spec.fields]
+    return [(label, value) for label, value in pairs if value]
+
+
+# --- Loading a dossier ------------------------------------------------------
+
+
+@dataclass
+class Entry:
+    kind: Kind
+    record: Model
+    posting: Posting
+    date: dt.date
+    when: str  # the date as shown: a day, or a month for monthly notes
+    title: str
+    fields: list[tuple[str, str]]
+    author: object
+    created_at: dt.datetime
+    muted: bool = False  # a revoked warning, a draft appraisal
+    edit_url: str = ""
+    history_url: str = ""
+    attendees: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PostingCheck:
+    """Which records a posting owes and which of them are missing."""
+
+    posting: Posting
+    expected: int
+    missing: list[str]
+
+    @property
+    def done(self) -> int:
+        return self.expected - len(self.missing)
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.expected else round(100 * self.done / self.expected)
+
+
+@dataclass
+class Summary:
+    current: Posting | None
+    days_served: int | None
+    notes_filed: int
+    notes_expected: int
+    reports_due: list[Slot]
+    reports_overdue: list[Slot]
+    warning_level: str
+    warning_points: int
+    grade: str | None
+    open_needs: int
+
+    @property
+    def warning_label(self) -> str:
+        return Warning.Level(self.warning_level).label
+
+    @property
+    def warning_css(self) -> str:
+        return WARNING_CSS[self.warning_level]
+
+
+WARNING_CSS = {
+    Warning.Level.NONE: "text-bg-secondary",
+    Warning.Level.BLUE: "text-bg-primary",
+    Warning.Level.YELLOW: "text-bg-warning",
+    Warning.Level.RED: "text-bg-danger",
+}
+
+
+@dataclass
+class Dossier:
+    cadre: Cadre
+    postings: list[Posting]
+    records: dict[str, list]  # kind key -> rows, every posting
+    locks: list[NoteMonthLock]
+    today: dt.date
+
+    def entries(self, *, kind: str = "", posting_id: int | None = None, user=None):
+        """The merged timeline, newest first, optionally of one kind or posting."""
+        out = []
+        for spec in KINDS:
+            if kind and spec.key != kind:
+                continue
+            for record in self.records[spec.key]:
+                if posting_id and record.posting_id != posting_id:
+                    continue
+                out.append(self._entry(spec, record, user))
+        out.sort(key=lambda e: (e.date, e.created_at, e.record.pk), reverse=True)
+        return out
+
+    def _entry(self, spec: Kind, record, user) -> Entry:
+        subject = record.symposium if spec.key == "symposium" else record
+        entry = Entry(
+            kind=spec,
+            record=record,
+            posting=record.posting,
+            date=spec.date(record),
+            when=f"{record.month:%Y-%m}"
+            if spec.key == "note"
+            else f"{spec.date(record):%Y-%m-%d}",
+            title=str(spec.title(record)),
+            fields=record_fields(spec.key, record),
+            author=subject.author,
+            created_at=subject.created_at,
+            muted=getattr(record, "status", "") in ("revoked", "draft"),
+        )
+        if spec.key == "symposium":
+            entry.fields = [
+                (_("主持人/主办单位"), subject.host),
+                (_("会议纪要"), subject.minutes),
+            ]
+            entry.attendees = record.attendee_names
+        if user is not None:
+            if spec.edit_url and self.may_edit(user, record):
+                entry.edit_url = reverse(spec.edit_url, args=[record.pk])
+            if spec.history and role_may_use(user.role, "cadres:history"):
+                entry.history_url = reverse(
+                    "cadres:history", args=[spec.history, record.pk]
+                )
+        return entry
+
+    def may_edit(self, user, record) -> bool:
+        """Authors edit their own records; monthly notes only until locked."""
+        if getattr(record, "author_id", None) != user.pk:
+            return False
+        if isinstance(record, MonthlyNote):
+            return not note_lock_reason(record, self.locks, self.today)
+        if isinstance(record, WorkLog):
+            return record.posting.status == Posting.Status.ACTIVE
+        return True
+
+    def of(self, key: str, posting: Posting) -> list:
+        return [r for r in self.records[key] if r.posting_id == posting.pk]
+
+    def checks(self) -> list[PostingCheck]:
+        return [self.check(p) for p in self.postings]
+
+    def check(self, posting: Posting) -> PostingCheck:
+        noted = {n.month for n in self.of("note", posting)}
+        months = expected_note_months(posting, self.today)
+        missing = [
+            _("%(m)s月小结") % {"m": f"{m:%Y年%m月}"} for m in months if m not in noted
+        ]
+        expected = len(months)
+        if posting.status != Posting.Status.PROPOSED:
+            for slot in report_schedule(posting, self.of("report", posting)):
+                if slot.due <= self.today:
+                    expected += 1
+                    if slot.report is None:
+                        missing.append(f"{slot.label}（{slot.due:%Y-%m-%d}）")
+        if has_ended(posting):
+            owed = [
+                (
+                    _("组织鉴定"),
+                    any(a.status == "submitted" for a in self.of("appraisal", posting)),
+                ),
+                (_("期满座谈会"), bool(self.of("symposium", posting))),
+                (_("回访"), bool(self.of("visit", posting))),
+            ]
+            expected += len(owed)
+            missing += [str(label) for label, done in owed if not done]
+        return PostingCheck(posting, expected, missing)
+
+    def summary(self) -> Summary:
+        live = [p for p in self.postings if p.status != Posting.Status.PROPOSED]
+        current = next(
+            (p for p in self.postings if p.status == Posting.Status.ACTIVE), None
+        )
+        notes_expected = notes_filed = 0
+        due, overdue = [], []
+        soon = self.today + dt.timedelta(days=DUE_SOON_DAYS)
+        for posting in live:
+            months = set(expected_note_months(posting, self.today))
+            notes_expected += len(months)
+            notes_filed += sum(1 for n in self.of("note", posting) if n.month in months)
+            for slot in report_schedule(posting, self.of("report", posting)):
+                if slot.report is None and slot.due < self.today:
+                    overdue.append(slot)
+                elif slot.report is None and slot.due <= soon:
+                    due.append(slot)
+        points = period_points(self.records["warning"], on=self.today)
+        return Summary(
+            current=current,
+            days_served=(self.today - current.start_date).days + 1 if current else None,
+            notes_filed=notes_filed,
+            notes_expected=notes_expected,
+            reports_due=due,
+            reports_overdue=overdue,
+            warning_level=warning_level(points),
+            warning_points=points,
+            grade=latest_assessment_grade(self.postings),
+            open_needs=sum(
+                1
+                for s in self.records["support"]
+                if s.status == SupportNeed.Status.OPEN
+            ),
+        )
+
+
+def load_dossier(cadre: Cadre, user) -> Dossier:
+    """The postings `user` may see of `cadre` and every record of them.
+
+    One query per kind, and one each for report files, fellow attendees of
+    symposia and month locks, however many records there are.
+    """
+    postings = list(
+        Posting.objects.visible_to(user)
+        .filter(cadre=cadre)
+        .select_related("sending_unit", "receiving_unit")
+        .order_by("-start_date", "-pk")
+    )
+    for posting in postings:
+        posting.cadre = cadre
+    by_id = {p.pk: p for p in postings}
+    records = {}
+    for spec in KINDS:
+        qs = spec.model.objects.filter(posting_id__in=by_id)
+        related = RELATED.get(spec.key, ("author",))
+        rows = list(qs.select_related(*related))
+        for row in rows:
+            row.posting = by_id[row.posting_id]
+        records[spec.key] = rows
+    _attach_files(records["report"], by_id)
+    _attach_attendees(records["symposium"], by_id, user)
+    first = min((p.start_date.replace(day=1) for p in postings), default=None)
+    locks = (
+        list(
+            NoteMonthLock.objects.filter(month__gte=first).select_related(
+                "unit", "locked_by"
+            )
+        )
+        if first
+        else []
+    )
+    return Dossier(cadre, postings, records, locks, timezone.localdate())
+
+
+RELATED = {
+    "symposium": ("symposium__author",),
+    "support": ("author", "resolved_by"),
+    "warning": ("author", "revoked_by"),
+}
+
+
+def _attach_files(reports: list[Report], postings: dict) -> None:
+    files = defaultdict(list)
+    for attachment in Attachment.objects.filter(report__posting_id__in=postings):
+        files[attachment.report_id].append(attachment)
+    for report in reports:
+        report.files = files[report.pk]
+
+
+def _attach_attendees(attendances: list[SymposiumAttendance], postings, user) -> None:
+    """Each symposium's attendees, as far as `user` may see them."""
+    ids = SymposiumAttendance.objects.filter(posting_id__in=postings).values(
+        "symposium_id"
+    )
+    names = defaultdict(list)
+    seen = (
+        SymposiumAttendance.objects.visible_to(user)
+        .filter(symposium_id__in=ids)
+        .select_related("posting__cadre")
+        .order_by("pk")
+    )
+    for attendance in seen:
+        names[attendance.symposium_id].append(attendance.posting.cadre.name)
+    for attendance in attendances:
+        attendance.attendee_names = names[attendance.symposium_id]
