@@ -11,6 +11,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from cadres.dossier import mark_locked
 from guazhi.access import role_may_use
 from guazhi.excel import XLSX_CONTENT_TYPE
 from guazhi.forms import submit
@@ -155,6 +156,8 @@ def posting_detail(request: AuthenticatedHttpRequest, pk: int):
         ),
         pk=pk,
     )
+    notes = list(posting.monthly_notes.select_related("author"))
+    mark_locked(notes)  # the edit link shows on the author's unlocked notes only
     may_move = role_may_use(request.user.role, "postings:transition")
     actions = [
         (action, label, target)
@@ -166,7 +169,7 @@ def posting_detail(request: AuthenticatedHttpRequest, pk: int):
         "postings/posting_detail.html",
         {
             "posting": posting,
-            "notes": posting.monthly_notes.select_related("author"),
+            "notes": notes,
             "changes": posting.status_changes.select_related("by"),
             "extensions": posting.extensions.select_related("by"),
             "assignments": posting.assignments.select_related("unit"),

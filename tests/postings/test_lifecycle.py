@@ -21,7 +21,13 @@ from postings import services
 from postings.models import Assignment, Extension, Posting, StatusChange
 from postings.services import ACTIVE_CONFLICT
 from tests.conftest import CADRE_A_NAME, form_errors, months_ago
-from tests.factories import CadreFactory, PostingFactory, UnitFactory, UserFactory
+from tests.factories import (
+    CadreFactory,
+    MonthlyNoteFactory,
+    PostingFactory,
+    UnitFactory,
+    UserFactory,
+)
 
 TODAY = timezone.localdate()
 STATUS = Posting.Status
@@ -674,10 +680,15 @@ def test_host_leader_still_reads_a_completed_posting_but_is_offered_no_filing(
     login, org_a, host_a, world
 ):
     posting = world.a.posting
+    # This month's note is still open to its author (older months lock).
+    fresh = MonthlyNoteFactory(
+        posting=posting, month=timezone.localdate().replace(day=1), author=host_a
+    )
     client = login(host_a)
     body = client.get(posting.get_absolute_url()).content.decode()
     assert reverse("cadres:note_create", args=[posting.pk]) in body
-    assert reverse("cadres:note_edit", args=[world.a.note.pk]) in body
+    assert reverse("cadres:note_edit", args=[fresh.pk]) in body
+    assert reverse("cadres:note_edit", args=[world.a.note.pk]) not in body  # locked
 
     _move(login(org_a), posting, "complete", on=_due(posting))
     response = client.get(posting.get_absolute_url())
@@ -686,7 +697,7 @@ def test_host_leader_still_reads_a_completed_posting_but_is_offered_no_filing(
     assert "期满" in body
     assert world.a.note.work_done[:10] in body  # the notes stay readable
     assert reverse("cadres:note_create", args=[posting.pk]) not in body
-    assert reverse("cadres:note_edit", args=[world.a.note.pk]) not in body
+    assert reverse("cadres:note_edit", args=[fresh.pk]) not in body
 
 
 def test_host_leader_cannot_file_a_note_on_a_completed_posting_by_url(
