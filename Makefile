@@ -41,3 +41,9 @@ format: install
 
 clean:
 	rm -rf var/broker var/staticfiles .pytest_cache
+
+# Performance figures on the large demo dataset (README, "Performance"):
+# SQLite by default, PostgreSQL when DATABASE_URL is set; fails on any FAIL.
+.PHONY: bench
+bench: install
+	$(BIN)/python -m bench.run

@@ -2,7 +2,7 @@ import datetime as dt
 from io import StringIO
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import call_command
 from django.db.models import Count
 from django.utils import timezone
 
@@ -105,13 +105,6 @@ def test_seed_demo_resets_demo_passwords():
     seed()
     user.refresh_from_db()
     assert user.check_password(PASSWORD)
-
-
-@pytest.mark.django_db
-def test_seed_demo_large_not_yet():
-    with pytest.raises(CommandError, match="--size large"):
-        call_command("seed_demo", size="large")
-    assert not Unit.objects.exists()
 
 
 @pytest.mark.django_db

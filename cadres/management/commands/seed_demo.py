@@ -1,9 +1,9 @@
 import time
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from cadres import demo
+from cadres import demo, demo_large
 
 
 class Command(BaseCommand):
@@ -21,7 +21,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, size: str, **options):
         if size == "large":
-            raise CommandError("--size large 将在规模测试任务中实现")
+            demo_large.seed_command(self)
+            return
         started = time.monotonic()
         with transaction.atomic():
             if demo.demo_exists():

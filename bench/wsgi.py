@@ -1,0 +1,9 @@
+"""gunicorn entry point for the HTTP figures: the app under bench settings."""
+
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+
+from django.core.wsgi import get_wsgi_application  # noqa: E402
+
+application = get_wsgi_application()
