@@ -38,7 +38,7 @@ def main() -> None:
     print("|---|---|" + "---|" * len(labels))
     for name in names:
         figures = [runs[v].get(name) for v, _ in VENDORS if v in runs]
-        target = next(f["target"] for f in figures if f)
+        target = " / ".join(dict.fromkeys(f["target"] for f in figures if f))
         cells = " | ".join(_cell(f) for f in figures)
         print(f"| `{name}` | {target} | {cells} |")
 
