@@ -89,6 +89,30 @@ URL_POLICY: dict[str, frozenset | str] = {
     "postings:placement": ORG,
     "postings:nomination_score": ORG,
     "postings:nomination_decide": ORG,
+    # assessment (考核): templates and rounds
+    "assessment:template_list": ORG,
+    "assessment:template_create": ORG,
+    "assessment:template_detail": ORG,
+    "assessment:template_revise": ORG,
+    "assessment:round_list": ORG,
+    "assessment:round_create": ORG,
+    "assessment:round_detail": ORG,
+    "assessment:round_edit": ORG,
+    "assessment:round_transition": ORG,
+    # assessment: results
+    "assessment:round_results": ORG,
+    "assessment:round_export": ORG,
+    "assessment:assessment_detail": ORG,
+    # assessment: evaluations (host leader scores as host, org staff as org/self)
+    "assessment:my_tasks": HOST_OR_ORG_STAFF,
+    "assessment:evaluate": HOST_OR_ORG_STAFF,
+    # assessment: democratic evaluation; raters have no account
+    "assessment:ballot_session_open": ORG,
+    "assessment:ballot_session": ORG,
+    "assessment:ballot_session_close": ORG,
+    "assessment:ballot_slips": ORG,
+    "assessment:ballot_entry": PUBLIC,
+    "assessment:ballot": PUBLIC,
     # reminders
     "postings:notifications": ANY,
     "postings:notification_read": ANY,
@@ -149,6 +173,8 @@ NAV_ITEMS = [
     ("postings:list", _("挂职")),
     ("postings:batch_list", _("批次选派")),
     ("cadres:note_list", _("月小结")),
+    ("assessment:round_list", _("考核")),
+    ("assessment:my_tasks", _("待评价")),
     ("cadres:unit_tree", _("单位")),
 ]
 

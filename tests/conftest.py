@@ -282,3 +282,11 @@ def _media_root(settings, tmp_path):
 def cadre_b(world) -> User:
     """The account of cadre B, on an active posting in county B."""
     return _user("cadre_b", Role.CADRE, None, cadre=world.b.cadre)
+
+
+@pytest.fixture
+def round_a(world, org_a):
+    """A collecting round of county A holding cadre A's posting."""
+    from tests.assessment.factories import make_round
+
+    return make_round(org_a, [world.a.posting])

@@ -76,6 +76,7 @@ OUT_OF_SCOPE_KWARGS: dict[str, Callable[[Side], dict]] = {
     "cadres:warning_create": lambda side: {"posting_pk": side.posting.pk},
     "cadres:warning_revoke": lambda side: {"pk": _record(side, "warning").pk},
     "cadres:appraisal_edit": lambda side: {"posting_pk": side.posting.pk},
+    # assessment (考核): each helper's section
 }
 
 
@@ -143,6 +144,21 @@ def _nomination_of(side: Side) -> Nomination:
             batch=_batch_of(side), cadre=side.cadre, source=Nomination.Source.SELF
         )
     return made["nomination"]
+
+
+def _round_of(side: Side):
+    """The side's county assessment round (collecting), holding the side's
+    posting, made on first use; its assessment is `_assessment_of(side)`."""
+    from tests.assessment.factories import make_round
+
+    made = side.__dict__.setdefault("assessment_records", {})
+    if "round" not in made:
+        made["round"] = make_round(_org_staff_of(side), [side.posting])
+    return made["round"]
+
+
+def _assessment_of(side: Side):
+    return _round_of(side).assessments.get()
 
 
 # persona -> the side of the world that lies outside their scope.
