@@ -278,6 +278,17 @@ def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _own_cache(settings, request):
+    """Each test gets an empty in-memory cache (rate-limit counters live there)."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": request.node.nodeid,
+        }
+    }
+
+
 @pytest.fixture
 def cadre_b(world) -> User:
     """The account of cadre B, on an active posting in county B."""
