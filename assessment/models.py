@@ -63,7 +63,8 @@ class TemplateQuerySet(models.QuerySet):
             return self
         if role == Role.ORG_STAFF:
             path = user.unit.path
-            ancestors = [path[:i] for i in range(9, len(path) + 1, 9)]
+            # "/00000001/00000007/" -> "/00000001/", "/00000001/00000007/"
+            ancestors = [path[:i] for i in range(10, len(path) + 1, 9)]
             return self.filter(unit__path__in=ancestors) | self.filter(
                 unit__path__startswith=path
             )

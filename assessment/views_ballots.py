@@ -1,27 +1,238 @@
-"""Views: ballots. PLACEHOLDERS until this module is written (not to be committed as final)."""
+"""Views of 民主测评: the organisation's session pages and the public ballot.
 
-from django.http import Http404
+The public pages (`ballot_entry`, `ballot`) need no account: the code in the
+URL is the credential. Failed look-ups are rate-limited per client address
+(REMOTE_ADDR; behind a reverse proxy the deployment must make REMOTE_ADDR the
+client's address). The address is only a cache key for failures, never stored
+with a ballot.
+"""
+
+from functools import partial
+
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from guazhi.forms import submit
+from guazhi.http import AuthenticatedHttpRequest
+
+from . import ballots
+from .forms_ballots import BallotForm, CodeEntryForm, SessionOpenForm
+from .models import GRADE_ORDER, Assessment, BallotCode, BallotSession, Round
+from .services import require_round_status
+
+SLIPS_PER_PAGE = 8
 
 
-def session_open(request, *args, **kwargs):
-    raise Http404
+def _scoped_assessment(request: AuthenticatedHttpRequest, pk: int) -> Assessment:
+    return get_object_or_404(
+        Assessment.objects.visible_to(request.user).select_related(
+            "round__template_version", "posting__cadre", "posting__receiving_unit"
+        ),
+        pk=pk,
+    )
 
 
-def session_detail(request, *args, **kwargs):
-    raise Http404
+def _session_of(assessment: Assessment) -> BallotSession:
+    return get_object_or_404(BallotSession, assessment=assessment)
 
 
-def session_close(request, *args, **kwargs):
-    raise Http404
+@require_http_methods(["GET", "POST"])
+def session_open(request: AuthenticatedHttpRequest, pk: int):
+    assessment = _scoped_assessment(request, pk)
+    url = reverse("assessment:ballot_session", args=[assessment.pk])
+    if BallotSession.objects.filter(assessment=assessment).exists():
+        messages.info(request, _("该考核已开启民主测评。"))
+        return redirect(url)
+    form = SessionOpenForm(
+        request.POST or None,
+        groups=ballots.default_groups(assessment),
+        initial={"min_turnout_pct": ballots.default_min_turnout(assessment)},
+    )
+    action = partial(ballots.session_open, assessment=assessment, by=request.user)
+    if submit(request, form, action):
+        messages.success(request, _("已开启民主测评，请打印测评票。"))
+        return redirect(url)
+    try:
+        require_round_status(
+            assessment.round, Round.Status.OPEN, Round.Status.COLLECTING
+        )
+        refused = ""
+    except ValidationError as exc:
+        refused = " ".join(exc.messages)
+    return render(
+        request,
+        "assessment/ballot_session_open.html",
+        {"assessment": assessment, "form": form, "refused": refused},
+    )
 
 
-def slips(request, *args, **kwargs):
-    raise Http404
+def session_detail(request: AuthenticatedHttpRequest, pk: int):
+    assessment = _scoped_assessment(request, pk)
+    session = BallotSession.objects.filter(assessment=assessment).first()
+    if session is None:
+        return redirect("assessment:ballot_session_open", assessment.pk)
+    session.assessment = assessment
+    counts = ballots.turnout(session)
+    context = {
+        "assessment": assessment,
+        "session": session,
+        "turnout": counts,
+        "is_open": session.status == BallotSession.Status.OPEN,
+    }
+    if request.headers.get("HX-Request"):
+        return render(request, "assessment/ballot_turnout.html", context)
+    sealed = ballots.is_sealed(session, counts)
+    if not sealed:
+        tallies = ballots.tallies(session, [row.group for row in counts.groups])
+        context["results"] = [(row, tallies[row.group.pk]) for row in counts.groups]
+        context["grade_labels"] = [g.label for g in GRADE_ORDER]
+    return render(
+        request,
+        "assessment/ballot_session.html",
+        {**context, "sealed": sealed},
+    )
 
 
-def ballot_entry(request, *args, **kwargs):
-    raise Http404
+@require_POST
+def session_close(request: AuthenticatedHttpRequest, pk: int):
+    session = _session_of(_scoped_assessment(request, pk))
+    try:
+        ballots.session_close(session=session, by=request.user)
+        messages.success(request, _("民主测评已结束，不再接受投票。"))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("assessment:ballot_session", pk)
 
 
-def ballot(request, *args, **kwargs):
-    raise Http404
+def _qr_svg(request: HttpRequest, code: str) -> str:
+    url = request.build_absolute_uri(reverse("assessment:ballot", args=[code]))
+    # segno writes the SVG from our own URL: nothing user-supplied goes in.
+    return mark_safe(  # noqa: S308
+        segno.make(url, error="m", micro=False).svg_inline(
+            omitsize=True, svgclass="slip-qr", border=2
+        )
+    )
+
+
+def slips(request: AuthenticatedHttpRequest, pk: int):
+    """Printable A4 slips, eight to a page, each group from a new page. Used
+    codes are left out (a reprint must not hand out a spent slip); the page
+    says how many."""
+    assessment = _scoped_assessment(request, pk)
+    session = _session_of(assessment)
+    codes = (
+        BallotCode.objects.filter(group__session=session)
+        .select_related("group")
+        .order_by("group__position", "group_id", "pk")
+    )
+    by_group: dict = {}
+    for c in codes:
+        entry = by_group.setdefault(
+            c.group_id, {"group": c.group, "slips": [], "used": 0}
+        )
+        if c.used:
+            entry["used"] += 1
+        else:
+            slip = {
+                "code": ballots.display_code(c.code),
+                "qr": _qr_svg(request, c.code),
+            }
+            entry["slips"].append(slip)
+    for entry in by_group.values():
+        s = entry["slips"]
+        entry["pages"] = [
+            s[i : i + SLIPS_PER_PAGE] for i in range(0, len(s), SLIPS_PER_PAGE)
+        ]
+    return render(
+        request,
+        "assessment/ballot_slips.html",
+        {
+            "assessment": assessment,
+            "session": session,
+            "groups": list(by_group.values()),
+            "entry_url": request.build_absolute_uri(reverse("assessment:ballot_entry")),
+        },
+    )
+
+
+# --- Public pages -------------------------------------------------------------
+
+
+def _failures_key(request: HttpRequest) -> str:
+    return f"guazhi:ballot-failures:{request.META.get('REMOTE_ADDR', '')}"
+
+
+def _rate_limited(request: HttpRequest) -> bool:
+    limit, _window = settings.GUAZHI_BALLOT_RATE_LIMIT
+    return cache.get(_failures_key(request), 0) >= limit
+
+
+def _count_failure(request: HttpRequest) -> None:
+    """One more failed look-up from this address, in a window that starts at
+    the first failure."""
+    _limit, window = settings.GUAZHI_BALLOT_RATE_LIMIT
+    key = _failures_key(request)
+    cache.add(key, 0, timeout=window)
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window)
+
+
+def _notice(request: HttpRequest, message: str, status: int):
+    return render(
+        request,
+        "assessment/ballot_notice.html",
+        {"message": message},
+        status=status,
+    )
+
+
+@login_not_required
+@require_http_methods(["GET"])
+def ballot_entry(request: HttpRequest):
+    form = CodeEntryForm(request.GET or None)
+    if form.is_valid():
+        return redirect("assessment:ballot", form.cleaned_data["code"])
+    return render(request, "assessment/ballot_entry.html", {"form": form})
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def ballot(request: HttpRequest, code: str):
+    if _rate_limited(request):
+        return _notice(request, _("尝试次数过多，请10分钟后再试。"), status=429)
+    ballot_code = ballots.find_code(code)
+    if ballot_code is None:
+        _count_failure(request)
+        return _notice(request, ballots.unknown_message(), status=404)
+    try:
+        ballots.check_open(ballot_code)
+    except ValidationError as exc:
+        return _notice(request, " ".join(exc.messages), status=410)
+    form = BallotForm(
+        request.POST or None, dimensions=ballots.ballot_dimensions(ballot_code)
+    )
+    if submit(request, form, partial(ballots.cast_ballot, code=ballot_code.code)):
+        return render(request, "assessment/ballot_done.html")
+    assessment = ballot_code.group.session.assessment
+    return render(
+        request,
+        "assessment/ballot.html",
+        {
+            "form": form,
+            "posting": assessment.posting,
+            "round": assessment.round,
+            "code": ballots.display_code(ballot_code.code),
+        },
+    )

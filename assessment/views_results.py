@@ -1,15 +1,304 @@
-"""Views: results. PLACEHOLDERS until this module is written (not to be committed as final)."""
+"""Views: a round's results (ranking, distribution, export) and one
+assessment's computation explained step by step.
 
-from django.http import Http404
+A closed round shows the results stored when it closed; any other round a
+live preview computed from what has been submitted so far, marked as such.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+
+from cadres.models import Rank, Warning
+from guazhi.excel import XLSX_CONTENT_TYPE
+from guazhi.http import AuthenticatedHttpRequest
+from guazhi.listing import columns, querystring
+from postings.models import Posting
+
+from . import exports, results, scoring
+from .models import GRADE_ORDER, Assessment, Evaluation, Round
+
+# --- Cohorts ----------------------------------------------------------------------
 
 
-def round_results(request, *args, **kwargs):
-    raise Http404
+def _cohorts(rows: list[results.Row]) -> list[tuple[str, str]]:
+    """The cohorts this round's assessments fall into: whole round, each
+    posting kind present, each post rank present."""
+    postings = [row.assessment.posting for row in rows]
+    kinds = {p.kind for p in postings}
+    ranks = {p.post_rank for p in postings if p.post_rank}
+    return [
+        ("", _("全部")),
+        *(
+            (f"kind:{k}", _("挂职类型：%(v)s") % {"v": label})
+            for k, label in Posting.Kind.choices
+            if k in kinds
+        ),
+        *(
+            (f"rank:{r}", _("岗位职级：%(v)s") % {"v": label})
+            for r, label in Rank.choices
+            if r in ranks
+        ),
+    ]
 
 
-def round_export(request, *args, **kwargs):
-    raise Http404
+def _in_cohort(row: results.Row, cohort: str) -> bool:
+    kind, _sep, value = cohort.partition(":")
+    posting = row.assessment.posting
+    if kind == "kind":
+        return posting.kind == value
+    if kind == "rank":
+        return str(posting.post_rank) == value
+    return True
 
 
-def assessment_detail(request, *args, **kwargs):
-    raise Http404
+def _cohort_rows(request, rows: list[results.Row]):
+    """The rows of the chosen cohort (an unknown cohort: the whole round)."""
+    options = _cohorts(rows)
+    chosen = request.GET.get("cohort", "")
+    if chosen not in dict(options):
+        chosen = ""
+    label = dict(options)[chosen]
+    return [r for r in rows if _in_cohort(r, chosen)], options, chosen, label
+
+
+# --- Sorting, in Python: ranks are computed per cohort, not stored per cohort ----
+
+GRADE_INDEX = {g.value: i for i, g in enumerate(GRADE_ORDER)}
+LINE_SORTS = {
+    "rank": lambda line: line.rank,
+    "cadre": lambda line: line.assessment.posting.cadre.name,
+    "unit": lambda line: line.assessment.posting.receiving_unit.name,
+    "kind": lambda line: line.assessment.posting.kind,
+    "score": lambda line: line.result.score,
+    "grade": lambda line: GRADE_INDEX.get(line.result.grade),
+}
+
+
+def _sorted_lines(request, lines: list[results.Line]):
+    raw = request.GET.get("sort", "rank")
+    key = raw.lstrip("-")
+    if key not in LINE_SORTS:
+        raw, key = "rank", "rank"
+    value = LINE_SORTS[key]
+    have = [line for line in lines if value(line) is not None]
+    lack = [line for line in lines if value(line) is None]
+    # Stable: within equal values the ranking's display order stays.
+    have.sort(key=value, reverse=raw.startswith("-"))
+    return have + lack, raw
+
+
+# --- The grade distribution chart ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bar:
+    grade: str
+    label: str
+    count: int
+    percent: str
+    y: int
+    width: int
+    color: str
+
+
+CHART_BAR_MAX = 360  # px in the SVG's own coordinates
+# Bootstrap's success / primary / warning / danger / secondary.
+GRADE_COLORS = {
+    "excellent": "#198754",
+    "competent": "#0d6efd",
+    "basic": "#ffc107",
+    "incompetent": "#dc3545",
+    "": "#6c757d",
+}
+
+
+def _distribution(lines: list[results.Line]) -> list[Bar]:
+    total = len(lines)
+    counts = [
+        (g.value, str(g.label), sum(1 for x in lines if x.result.grade == g.value))
+        for g in GRADE_ORDER
+    ]
+    ungraded = sum(1 for x in lines if not x.result.grade)
+    if ungraded:
+        counts.append(("", _("未评定"), ungraded))
+    most = max((n for *_rest, n in counts), default=0) or 1
+    return [
+        Bar(
+            grade=grade,
+            label=label,
+            count=n,
+            percent=scoring.pct(Decimal(n) / Decimal(total)) if total else "0.00",
+            y=i * 30,
+            width=round(CHART_BAR_MAX * n / most),
+            color=GRADE_COLORS[grade],
+        )
+        for i, (grade, label, n) in enumerate(counts)
+    ]
+
+
+# --- Pages ------------------------------------------------------------------------
+
+
+def _round_for(request: AuthenticatedHttpRequest, pk: int) -> Round:
+    return get_object_or_404(
+        Round.objects.visible_to(request.user).select_related(
+            "template_version", "unit"
+        ),
+        pk=pk,
+    )
+
+
+def _results_context(request, round_: Round) -> dict:
+    rules = results.rules_of(round_)
+    rows = results.round_rows(round_)
+    chosen_rows, cohorts, cohort, cohort_label = _cohort_rows(request, rows)
+    lines = results.lines(chosen_rows, rules)
+    return {
+        "round": round_,
+        "rules": rules,
+        "lines": lines,
+        "cohorts": cohorts,
+        "cohort": cohort,
+        "cohort_label": cohort_label,
+        "dimension_columns": results.dimension_columns(rules),
+        "source_columns": results.source_columns(rules),
+    }
+
+
+def round_results(request: AuthenticatedHttpRequest, pk: int):
+    round_ = _round_for(request, pk)
+    context = _results_context(request, round_)
+    lines, sort = _sorted_lines(request, context["lines"])
+    head = [
+        (_("排名"), "rank"),
+        (_("干部"), "cadre"),
+        (_("接收单位"), "unit"),
+        (_("类型"), "kind"),
+        (_("综合得分"), "score"),
+        *((label, "") for _code, label in context["dimension_columns"]),
+        *((label, "") for _code, label in context["source_columns"]),
+        (_("考核等次"), "grade"),
+        (_("等次说明"), ""),
+        (_("测评参与率"), ""),
+    ]
+    return render(
+        request,
+        "assessment/results.html",
+        {
+            **context,
+            "lines": lines,
+            "columns": columns(request, head, sort),
+            "bars": _distribution(lines),
+            "chart_height": 30 * max(len(GRADE_ORDER), 1) + 30,
+            "export_query": querystring(request, sort=None),
+            "preview": not round_.is_closed,
+        },
+    )
+
+
+def _filename(text: str) -> str:
+    return re.sub(r'[\\/:*?"<>|\s]+', "-", text).strip("-")
+
+
+def round_export(request: AuthenticatedHttpRequest, pk: int):
+    round_ = _round_for(request, pk)
+    context = _results_context(request, round_)
+    body = exports.round_workbook(
+        context["lines"],
+        dimensions=context["dimension_columns"],
+        sources=context["source_columns"],
+    )
+    parts = [_("考核结果"), round_.name]
+    if context["cohort"]:
+        parts.append(context["cohort_label"])
+    if not round_.is_closed:
+        parts.append(_("预览"))
+    parts.append(timezone.localtime().strftime("%Y%m%d"))
+    response = HttpResponse(body, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=_filename("-".join(parts)) + ".xlsx"
+    )
+    return response
+
+
+def _source_blocks(
+    result: scoring.Result, evaluations: dict, dims: list[tuple[str, str]]
+) -> list[dict]:
+    """Each source's explanation entry, with its evaluation's comments."""
+    blocks = []
+    for entry in result.explanation.get("sources", []):
+        evaluation = evaluations.get(entry["source"])
+        comments = (evaluation.comments or {}) if evaluation else {}
+        blocks.append(
+            {
+                "entry": entry,
+                "evaluation": evaluation,
+                "comments": [
+                    (label, comments[d]) for d, label in dims if comments.get(d)
+                ],
+            }
+        )
+    return blocks
+
+
+def assessment_detail(request: AuthenticatedHttpRequest, pk: int):
+    rounds = Round.objects.visible_to(request.user)
+    assessment = get_object_or_404(
+        Assessment.objects.visible_to(request.user)
+        .filter(round__in=rounds)
+        .select_related(
+            "round__template_version",
+            "round__unit",
+            "posting__cadre",
+            "posting__sending_unit",
+            "posting__receiving_unit",
+        ),
+        pk=pk,
+    )
+    round_ = assessment.round
+    if round_.is_closed:
+        result = results.stored_result(assessment)
+        ranked = round_.assessments.filter(rank__isnull=False).count()
+    else:
+        rows = results.compute_round(round_)
+        result = next(r.result for r in rows if r.assessment.pk == assessment.pk)
+        ranked = sum(1 for r in rows if r.result.rank is not None)
+    evaluations = {
+        e.source: e
+        for e in assessment.evaluations.filter(
+            status=Evaluation.Status.SUBMITTED
+        ).select_related("author")
+    }
+    warnings = Warning.objects.filter(
+        posting=assessment.posting_id,
+        status=Warning.Status.ACTIVE,
+        occurred_on__gte=round_.period_start,
+        occurred_on__lte=round_.period_end,
+    ).order_by("occurred_on", "pk")
+    return render(
+        request,
+        "assessment/assessment_detail.html",
+        {
+            "assessment": assessment,
+            "round": round_,
+            "result": result,
+            "x": result.explanation,
+            "grade_label": scoring.grade_label(result.grade),
+            "raw_grade_label": scoring.grade_label(result.raw_grade),
+            "ranked": ranked,
+            "blocks": _source_blocks(
+                result, evaluations, results.dimension_columns(results.rules_of(round_))
+            ),
+            "warnings": list(warnings),
+            "preview": not round_.is_closed,
+        },
+    )

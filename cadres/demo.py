@@ -1018,6 +1018,9 @@ class DemoBuilder:
         self.build_notes()
         self.build_batch()
         records = build_dossier(self)
+        from assessment.demo import build_assessments
+
+        assessments = build_assessments(self)
         reminders = reminders_sweep_midterm(today=self.today)
         return {
             "units": len(self.info),
@@ -1026,6 +1029,8 @@ class DemoBuilder:
             "notes": len(self.notes),
             "reminders": reminders,
             "dossier_records": records,
+            "rounds": assessments["rounds"],
+            "ballots": assessments["ballots"],
         }
 
 

@@ -13,14 +13,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Model
+from django.db.models import Count, Exists, IntegerField, Model, OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from assessment.models import Assessment, Round
 from guazhi.access import role_may_use
 from postings.models import Posting
 
+from . import union
 from .models import (
     Appraisal,
     Attachment,
@@ -152,12 +154,14 @@ def note_lock_reason(
     return ""
 
 
-def mark_locked(notes) -> None:
-    """Set `lock_reason` on each note ("" while editable), one query for all."""
+def mark_locked(notes, locks=None) -> None:
+    """Set `lock_reason` on each note ("" while editable), one query for all
+    (none when the caller has read the locks that may cover them)."""
     notes = list(notes)
-    locks = NoteMonthLock.objects.filter(
-        month__in={n.month for n in notes}
-    ).select_related("unit", "locked_by")
+    if locks is None:
+        locks = NoteMonthLock.objects.filter(
+            month__in={n.month for n in notes}
+        ).select_related("unit", "locked_by")
     locks, today = list(locks), timezone.localdate()
     for note in notes:
         note.lock_reason = note_lock_reason(note, locks, today)
@@ -193,9 +197,13 @@ def period_points(warnings, *, on: dt.date) -> int:
     )
 
 
-def latest_assessment_grade(postings) -> str | None:
-    """The grade of the cadre's latest assessment (issue 6 will provide it)."""
-    return None
+def latest_assessment_grade(assessments) -> str | None:
+    """The grade of the cadre's newest assessment with a stored result."""
+    graded = [a for a in assessments if a.grade]
+    if not graded:
+        return None
+    latest = max(graded, key=lambda a: (a.round.period_end, a.round.closed_at, a.pk))
+    return str(latest.get_grade_display())
 
 
 # --- Record kinds ----------------------------------------------------------
@@ -213,6 +221,7 @@ class Kind:
     edit_url: str = ""  # URL name of the author's edit page
     history: str = ""  # key of the record's history page
     name: str = ""  # when not the model's verbose name
+    load: Callable | None = None  # (posting ids, user) -> rows, if not the plain query
 
     @property
     def label(self) -> str:
@@ -221,6 +230,54 @@ class Kind:
 
 def _local_date(value: dt.datetime) -> dt.date:
     return timezone.localtime(value).date()
+
+
+def _load_assessments(posting_ids, user) -> list:
+    """考核结果: assessments whose round has closed (their results are stored),
+    in one query. Each gets `author` (the round's unit) and `created_at` (the
+    close) for the timeline, `ranked` (how many were ranked in the round) and
+    `detail_url` when `user` may open the explanation."""
+    ranked = (
+        Assessment.objects.filter(round=OuterRef("round_id"), rank__isnull=False)
+        .order_by()
+        .values("round")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    rows = list(
+        Assessment.objects.filter(
+            posting_id__in=posting_ids, round__status=Round.Status.CLOSED
+        )
+        .select_related("round__unit")
+        .annotate(
+            ranked=Subquery(ranked, output_field=IntegerField()),
+            round_visible=Exists(
+                Round.objects.visible_to(user).filter(pk=OuterRef("round_id"))
+            ),
+        )
+    )
+    may_open = role_may_use(user.role, "assessment:assessment_detail")
+    for a in rows:
+        a.author, a.created_at = a.round.unit, a.round.closed_at
+        a.detail_url = (
+            reverse("assessment:assessment_detail", args=[a.pk])
+            if may_open and a.round_visible
+            else ""
+        )
+    return rows
+
+
+def _assessment_title(a) -> str:
+    text = _("%(round)s（%(kind)s）：%(grade)s") % {
+        "round": a.round.name,
+        "kind": a.round.get_kind_display(),
+        "grade": a.get_grade_display() or _("未评定"),
+    }
+    if a.score is not None:
+        text += _("，%(score)s分") % {"score": a.score}
+    if a.rank:
+        text += _("，第%(rank)s名/共%(n)s人") % {"rank": a.rank, "n": a.ranked}
+    return text
 
 
 KINDS = [
@@ -344,6 +401,15 @@ KINDS = [
         title=lambda r: _("组织鉴定（%(s)s）") % {"s": r.get_status_display()},
         fields=("status", "political", "performance", "conduct", "overall"),
         history="appraisal",
+    ),
+    Kind(
+        "assessment",
+        Assessment,
+        date=lambda r: r.round.period_end,
+        title=_assessment_title,
+        fields=("score", "raw_grade", "grade", "grade_reason"),
+        name=_("考核结果"),
+        load=_load_assessments,
     ),
 ]
 KIND_BY_KEY = {k.key: k for k in KINDS}
@@ -562,7 +628,7 @@ class Dossier:
             reports_overdue=overdue,
             warning_level=warning_level(points),
             warning_points=points,
-            grade=latest_assessment_grade(self.postings),
+            grade=latest_assessment_grade(self.records["assessment"]),
             open_needs=sum(
                 1
                 for s in self.records["support"]
@@ -574,8 +640,9 @@ class Dossier:
 def load_dossier(cadre: Cadre, user) -> Dossier:
     """The postings `user` may see of `cadre` and every record of them.
 
-    One query per kind, and one each for report files, fellow attendees of
-    symposia and month locks, however many records there are.
+    One query for the postings and one for all their records, with the
+    report files, fellow attendees of symposia and month locks (cadres.union);
+    a kind with its own loader (`Kind.load`) adds its query.
     """
     postings = list(
         Posting.objects.visible_to(user)
@@ -586,57 +653,65 @@ def load_dossier(cadre: Cadre, user) -> Dossier:
     for posting in postings:
         posting.cadre = cadre
     by_id = {p.pk: p for p in postings}
+    first = min((p.start_date.replace(day=1) for p in postings), default=None)
+    held = SymposiumAttendance.objects.filter(posting_id__in=by_id)
+    parts = [
+        union.Part(
+            spec.key,
+            spec.model.objects.filter(posting_id__in=by_id),
+            RELATED.get(spec.key, {"author": union.WHO}),
+        )
+        for spec in KINDS
+        if not spec.load
+    ]
+    parts += [
+        union.Part("files", Attachment.objects.filter(report__posting_id__in=by_id)),
+        # Each symposium's attendees, as far as `user` may see them.
+        union.Part(
+            "attendees",
+            SymposiumAttendance.objects.visible_to(user).filter(
+                symposium_id__in=held.values("symposium_id")
+            ),
+            {"posting": ("id", "cadre"), "posting__cadre": ("id", "name")},
+        ),
+        union.Part(
+            "locks",
+            NoteMonthLock.objects.filter(month__gte=first or dt.date.max),
+            {"unit": (), "locked_by": union.WHO},
+        ),
+    ]
+    loaded = union.load(parts)
     records = {}
     for spec in KINDS:
-        qs = spec.model.objects.filter(posting_id__in=by_id)
-        related = RELATED.get(spec.key, ("author",))
-        rows = list(qs.select_related(*related))
+        rows = spec.load(by_id, user) if spec.load else loaded[spec.key]
         for row in rows:
             row.posting = by_id[row.posting_id]
         records[spec.key] = rows
-    _attach_files(records["report"], by_id)
-    _attach_attendees(records["symposium"], by_id, user)
-    first = min((p.start_date.replace(day=1) for p in postings), default=None)
-    locks = (
-        list(
-            NoteMonthLock.objects.filter(month__gte=first).select_related(
-                "unit", "locked_by"
-            )
-        )
-        if first
-        else []
-    )
-    return Dossier(cadre, postings, records, locks, timezone.localdate())
+    _attach_files(records["report"], loaded["files"])
+    _attach_attendees(records["symposium"], loaded["attendees"])
+    return Dossier(cadre, postings, records, loaded["locks"], timezone.localdate())
 
 
+# The rows each kind shows with it (cadres.union): who filed it by default.
 RELATED = {
-    "symposium": ("symposium__author",),
-    "support": ("author", "resolved_by"),
-    "warning": ("author", "revoked_by"),
+    "symposium": {"symposium": (), "symposium__author": union.WHO},
+    "support": {"author": union.WHO, "resolved_by": union.WHO},
+    "warning": {"author": union.WHO, "revoked_by": union.WHO},
 }
 
 
-def _attach_files(reports: list[Report], postings: dict) -> None:
+def _attach_files(reports: list[Report], attachments: list[Attachment]) -> None:
     files = defaultdict(list)
-    for attachment in Attachment.objects.filter(report__posting_id__in=postings):
+    for attachment in attachments:
         files[attachment.report_id].append(attachment)
     for report in reports:
         report.files = files[report.pk]
 
 
-def _attach_attendees(attendances: list[SymposiumAttendance], postings, user) -> None:
-    """Each symposium's attendees, as far as `user` may see them."""
-    ids = SymposiumAttendance.objects.filter(posting_id__in=postings).values(
-        "symposium_id"
-    )
+def _attach_attendees(attendances: list[SymposiumAttendance], seen) -> None:
+    """Each symposium's attendees (`seen`: those the user may see)."""
     names = defaultdict(list)
-    seen = (
-        SymposiumAttendance.objects.visible_to(user)
-        .filter(symposium_id__in=ids)
-        .select_related("posting__cadre")
-        .order_by("pk")
-    )
-    for attendance in seen:
+    for attendance in sorted(seen, key=lambda a: a.pk):
         names[attendance.symposium_id].append(attendance.posting.cadre.name)
     for attendance in attendances:
         attendance.attendee_names = names[attendance.symposium_id]

@@ -114,6 +114,7 @@ if not PRODUCTION:
 ROOT_URLCONF = "guazhi.urls"
 WSGI_APPLICATION = "guazhi.wsgi.application"
 AUTH_USER_MODEL = "cadres.User"
+AUTHENTICATION_BACKENDS = ["cadres.backends.UserBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -139,6 +140,10 @@ TEMPLATES = [
 DATABASE_URL = envstr("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {"default": database_from_url(DATABASE_URL)}
+    # No JIT (unless the URL says otherwise): a list query with scope subqueries
+    # is estimated far above jit_above_cost and spent 300 ms compiling for 5 ms
+    # of work (issue 3).
+    DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")
 else:
     SQLITE_PATH = Path(envstr("SQLITE_PATH", str(BASE_DIR / "var" / "guazhi.sqlite3")))
     SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)  # a fresh clone has no var/
@@ -258,6 +263,12 @@ CELERY_BEAT_SCHEDULE = {
         # Every hour; the sweep is idempotent, so a missed or doubled run is harmless.
         "schedule": 3600.0,
     },
+    "assessment-propose-rounds": {
+        "task": "assessment.tasks.propose_rounds",
+        # Every six hours; idempotent (a posting already in a round of the kind
+        # is skipped), so a missed or doubled run is harmless.
+        "schedule": 6 * 3600.0,
+    },
 }
 
 # --- Product settings -------------------------------------------------------
@@ -277,6 +288,12 @@ WARNING_THRESHOLDS = {
     "yellow": envint("WARNING_YELLOW_POINTS", "6"),
     "red": envint("WARNING_RED_POINTS", "12"),
 }
+# 民主测评: at most this many failed code look-ups per client address (REMOTE_ADDR)
+# per window of seconds, counted in the default cache.
+GUAZHI_BALLOT_RATE_LIMIT = (
+    envint("BALLOT_RATE_LIMIT_FAILURES", "10"),
+    envint("BALLOT_RATE_LIMIT_WINDOW", "600"),
+)
 
 # --- Security (production) --------------------------------------------------
 

@@ -77,6 +77,28 @@ OUT_OF_SCOPE_KWARGS: dict[str, Callable[[Side], dict]] = {
     "cadres:warning_revoke": lambda side: {"pk": _record(side, "warning").pk},
     "cadres:appraisal_edit": lambda side: {"posting_pk": side.posting.pk},
     # assessment (考核): each helper's section
+    # 考核方案 and 考核轮次: the side's county round and its template
+    "assessment:template_detail": lambda side: {"pk": _template_of(side).pk},
+    "assessment:template_revise": lambda side: {"pk": _template_of(side).pk},
+    "assessment:round_detail": lambda side: {"pk": _round_of(side).pk},
+    "assessment:round_edit": lambda side: {"pk": _round_of(side).pk},
+    "assessment:round_transition": lambda side: {
+        "pk": _round_of(side).pk,
+        "action": "start",
+    },
+    # results: the side's round and its assessment
+    "assessment:round_results": lambda side: {"pk": _round_of(side).pk},
+    "assessment:round_export": lambda side: {"pk": _round_of(side).pk},
+    "assessment:assessment_detail": lambda side: {"pk": _assessment_of(side).pk},
+    # 民主测评: the side's assessment, with its ballot session opened
+    "assessment:ballot_session_open": lambda side: {"pk": _ballot_pk(side)},
+    "assessment:ballot_session": lambda side: {"pk": _ballot_pk(side)},
+    "assessment:ballot_session_close": lambda side: {"pk": _ballot_pk(side)},
+    "assessment:ballot_slips": lambda side: {"pk": _ballot_pk(side)},
+    "assessment:evaluate": lambda side: {
+        "pk": _assessment_of(side).pk,
+        "source": "host",
+    },
 }
 
 
@@ -157,8 +179,28 @@ def _round_of(side: Side):
     return made["round"]
 
 
+def _template_of(side: Side):
+    return _round_of(side).template_version.template
+
+
 def _assessment_of(side: Side):
     return _round_of(side).assessments.get()
+
+
+def _ballot_pk(side: Side) -> int:
+    """The pk of the side's assessment, its ballot session opened on first use."""
+    from assessment.ballots import default_groups, session_open
+
+    made = side.__dict__.setdefault("assessment_records", {})
+    if "ballot_session" not in made:
+        assessment = _assessment_of(side)
+        made["ballot_session"] = session_open(
+            assessment=assessment,
+            groups=default_groups(assessment),
+            min_turnout_pct=60,
+            by=_org_staff_of(side),
+        )
+    return made["ballot_session"].assessment_id
 
 
 # persona -> the side of the world that lies outside their scope.
@@ -180,8 +222,20 @@ LIST_PAGES = [
 ]
 
 
+# Public URLs whose argument is itself the credential (a one-time ballot code):
+# whoever holds a valid code may open the page, by design, so scope does not
+# apply. tests/assessment/test_ballots.py pins what such a page shows (only the
+# cadre's name, unit and post and the round's name) and that an unissued code
+# is 404 for every persona.
+CREDENTIAL_URLS = {"assessment:ballot"}
+
+
 def project_object_urls():
-    return [u for u in all_urls() if u.kwargs and u.namespace != "admin"]
+    return [
+        u
+        for u in all_urls()
+        if u.kwargs and u.namespace != "admin" and u.name not in CREDENTIAL_URLS
+    ]
 
 
 def test_every_object_url_has_an_out_of_scope_builder():

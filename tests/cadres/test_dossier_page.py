@@ -60,7 +60,19 @@ def records(world, host_a, org_a):
         ),
         "visit": FollowUpVisitFactory(posting=posting, visited_on=day + 8 * d),
         "appraisal": AppraisalFactory(posting=posting),
+        "assessment": _closed_assessment(posting, org_a),
     }
+
+
+def _closed_assessment(posting, org_a):
+    """An assessment of a closed round, its result stored (考核结果)."""
+    from tests.assessment.factories import make_round
+
+    round_ = make_round(org_a, [posting], status="closed")
+    round_.assessments.update(
+        score="88.50", raw_grade="competent", grade="competent", rank=1
+    )
+    return round_.assessments.get()
 
 
 def test_every_kind_shows_in_one_timeline_newest_first(login, org_a, world, records):
@@ -273,7 +285,7 @@ def test_the_export_has_a_summary_and_one_sheet_per_kind(login, org_a, world, re
     }
     assert summary["姓名"] == CADRE_A_NAME
     assert summary["身份证号"] == world.a.cadre.id_number
-    assert summary["最近考核等级"] == "暂无"
+    assert summary["最近考核等级"] == "称职"  # the records fixture's closed round
     logs = list(book["日记录"].iter_rows(values_only=True))
     assert logs[0][:3] == ("挂职", "日期", "工作内容")
     assert logs[1][2] == "日志甲"

@@ -33,7 +33,8 @@ class Command(BaseCommand):
                 self.stdout.write(
                     self.style.SUCCESS(
                         "演示数据已创建：单位 {units} 个，干部 {cadres} 名，挂职 {postings} 项，"
-                        "月小结 {notes} 份，中期考核提醒 {reminders} 条（用时 {secs:.1f} 秒）。".format(
+                        "月小结 {notes} 份，考核轮次 {rounds} 个（测评票 {ballots} 张），"
+                        "中期考核提醒 {reminders} 条（用时 {secs:.1f} 秒）。".format(
                             **counts, secs=time.monotonic() - started
                         )
                     )
