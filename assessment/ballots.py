@@ -16,13 +16,12 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cadres.models import User
+from guazhi.queries import correlated_count
 
 from .config import GRADE_CODES, Rules
 from .models import (
@@ -214,21 +213,11 @@ class Turnout:
         return self.issued > 0 and 100 * self.cast >= self.min_pct * self.issued
 
 
-def _count_of(model) -> Coalesce:
-    rows = (
-        model.objects.filter(group=OuterRef("pk"))
-        .order_by()
-        .values("group")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
-
-
 def turnout(session: BallotSession) -> Turnout:
     """Ballots cast and codes issued per group and in total (one query)."""
     groups = RaterGroup.objects.filter(session=session).annotate(
-        n_issued=_count_of(BallotCode), n_cast=_count_of(Ballot)
+        n_issued=correlated_count(BallotCode, group="pk"),
+        n_cast=correlated_count(Ballot, group="pk"),
     )
     rows = [GroupTurnout(group=g, cast=g.n_cast, issued=g.n_issued) for g in groups]
     return Turnout(
@@ -242,6 +231,17 @@ def turnout(session: BallotSession) -> Turnout:
 def is_sealed(session: BallotSession, counts: Turnout) -> bool:
     """Results stay hidden until the session is closed and turnout is reached."""
     return session.status != BallotSession.Status.CLOSED or not counts.reached
+
+
+def comments(session: BallotSession) -> list[tuple[str, str]]:
+    """(group name, comment) of every ballot with a comment, by group and then
+    by text, so that their order says nothing about when each was cast."""
+    return list(
+        Ballot.objects.filter(group__session=session)
+        .exclude(comment="")
+        .order_by("group__position", "group_id", "comment")
+        .values_list("group__name", "comment")
+    )
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,12 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
-from django.db.models import Count, IntegerField, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
 from cadres.models import Warning
+from guazhi.queries import correlated_count
 
 from . import scoring
 from .config import Rules
@@ -56,18 +55,6 @@ def rules_of(round_: Round) -> Rules:
     return Rules(round_.template_version.config)
 
 
-def _count(model, **outer) -> Coalesce:
-    """A correlated COUNT(*) of `model` rows, as an integer annotation."""
-    qs = (
-        model.objects.filter(**{k: OuterRef(v) for k, v in outer.items()})
-        .order_by()
-        .values(*outer)
-        .annotate(n=Count("*"))
-        .values("n")
-    )
-    return Coalesce(Subquery(qs, output_field=IntegerField()), 0)
-
-
 def _assessments(round_: Round) -> list[Assessment]:
     return list(
         round_.assessments.select_related(
@@ -84,7 +71,8 @@ def _democratic(round_: Round) -> dict[int, scoring.DemocraticIn]:
     for group in (
         RaterGroup.objects.filter(session_id__in=sessions)
         .annotate(
-            issued=_count(BallotCode, group="pk"), cast=_count(Ballot, group="pk")
+            issued=correlated_count(BallotCode, group="pk"),
+            cast=correlated_count(Ballot, group="pk"),
         )
         .order_by("session_id", "position", "pk")
     ):

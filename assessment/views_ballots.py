@@ -95,6 +95,7 @@ def session_detail(request: AuthenticatedHttpRequest, pk: int):
     if not sealed:
         tallies = ballots.tallies(session, [row.group for row in counts.groups])
         context["results"] = [(row, tallies[row.group.pk]) for row in counts.groups]
+        context["comments"] = ballots.comments(session)
         context["grade_labels"] = [g.label for g in GRADE_ORDER]
     return render(
         request,

@@ -6,8 +6,7 @@ from functools import partial
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, IntegerField, Max, OuterRef, Prefetch, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Max, Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from guazhi.forms import submit
 from guazhi.http import AuthenticatedHttpRequest
 from guazhi.listing import columns, page_context, paginate, querystring, sorted_queryset
+from guazhi.queries import correlated_count
 from postings.models import Posting
 
 from . import services
@@ -41,7 +41,6 @@ from .models import (
     Source,
     Template,
 )
-from .results import _count as count_of
 
 # --- Templates (考核方案) -------------------------------------------------------
 
@@ -137,21 +136,16 @@ def _by_section(rows) -> list[tuple[str, list[tuple[str, str]]]]:
 
 
 def template_list(request: AuthenticatedHttpRequest):
-    rounds = (
-        Round.objects.visible_to(request.user)
-        .filter(template_version__template=OuterRef("pk"))
-        .order_by()
-        .values("template_version__template")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
     templates = (
         Template.objects.visible_to(request.user)
         .select_related("unit")
         .annotate(
             latest=Max("versions__number"),
             updated=Max("versions__created_at"),
-            rounds_count=Coalesce(Subquery(rounds, output_field=IntegerField()), 0),
+            rounds_count=correlated_count(
+                Round.objects.visible_to(request.user),
+                template_version__template="pk",
+            ),
         )
         .order_by("name", "pk")
     )
@@ -371,8 +365,8 @@ def _assessment_rows(request, round_: Round) -> list[Assessment]:
             )
         )
         .annotate(
-            codes_issued=count_of(BallotCode, group__session__assessment="pk"),
-            ballots_cast=count_of(Ballot, group__session__assessment="pk"),
+            codes_issued=correlated_count(BallotCode, group__session__assessment="pk"),
+            ballots_cast=correlated_count(Ballot, group__session__assessment="pk"),
         )
     )
     if round_.is_closed:

@@ -636,3 +636,20 @@ def test_slips_qr_codes_point_to_the_absolute_ballot_address(session, rf):
         f"http://testserver/assessment/b/{code}/", error="m", micro=False
     ).svg_inline(omitsize=True, svgclass="slip-qr", border=2)
     assert svg == expected
+
+
+def test_comments_show_with_the_results_and_stay_sealed_with_them(session, login, org_a):
+    codes = _codes(session)
+    ballots.cast_ballot(
+        code=codes[0],
+        grades=dict.fromkeys(DIMENSION_CODES, "competent"),
+        comment="群众工作扎实",
+    )
+    url = reverse("assessment:ballot_session", args=[session.assessment_id])
+    assert "群众工作扎实" not in login(org_a).get(url).content.decode()
+    _cast_all(session, n=None)  # the remaining codes; the used one is skipped
+    ballots.session_close(session=session, by=org_a)
+    html = login(org_a).get(url).content.decode()
+    comments = re.search(r'id="ballot-comments">(.*?)</ul>', html, re.S).group(1)
+    assert "群众工作扎实" in comments
+    assert comments.count("<li>") == 1  # ballots without a comment are not listed
