@@ -182,9 +182,19 @@ def validate(config: dict) -> list[str]:
     return errors
 
 
+def in_order(mapping: dict, order: list[str]) -> dict:
+    """`mapping` with its keys in `order` (PostgreSQL's jsonb keeps no key
+    order, so nothing may rely on the order a config was written in)."""
+    return {key: mapping[key] for key in order if key in mapping}
+
+
 @dataclass(frozen=True)
 class Rules:
-    """A read-only view of a validated config, with the defaults filled in."""
+    """A read-only view of a validated config, with the defaults filled in.
+
+    Every mapping comes back in the canonical order (德能勤绩廉; host,
+    democratic, org, self; best grade first), whatever order the stored JSON has.
+    """
 
     config: dict
 
@@ -193,28 +203,33 @@ class Rules:
 
     @property
     def dimension_weights(self) -> dict[str, int]:
-        return dict(self._get("dimensions"))
+        return in_order(self._get("dimensions"), DIMENSION_CODES)
 
     @property
     def indicators(self) -> dict[str, list[dict]]:
-        return dict(self._get("indicators"))
+        return in_order(self._get("indicators"), DIMENSION_CODES)
+
+    @property
+    def all_source_weights(self) -> dict[str, int]:
+        """Every configured source with its weight, 0 included."""
+        return in_order(self._get("sources"), SOURCE_CODES)
 
     @property
     def source_weights(self) -> dict[str, int]:
         """Weighted sources only (a source at 0 is not collected or scored)."""
-        return {s: w for s, w in self._get("sources").items() if w > 0}
+        return {s: w for s, w in self.all_source_weights.items() if w > 0}
 
     @property
     def ballot_points(self) -> dict[str, int]:
-        return dict(self._get("ballot_points"))
+        return in_order(self._get("ballot_points"), GRADE_CODES)
 
     @property
     def thresholds(self) -> dict[str, int]:
-        return dict(self._get("thresholds"))
+        return in_order(self._get("thresholds"), THRESHOLD_GRADES)
 
     @property
     def caps(self) -> dict[str, str]:
-        return dict(self._get("caps"))
+        return in_order(self._get("caps"), WARNING_LEVELS)
 
     @property
     def excellent_quota_pct(self) -> int | None:
