@@ -395,3 +395,23 @@ def test_score_round_stores_rank_and_grade_in_the_explanation():
     assert [(r.key, r.rank) for r in results] == [(1, 1), (2, 2), (3, 2), (4, 4)]
     assert results[0].explanation["rank"] == 1
     assert results[0].explanation["grade"] == "excellent"
+
+
+def test_rules_list_everything_in_canonical_order_whatever_the_stored_order():
+    # PostgreSQL's jsonb returns object keys in its own order (shortest first).
+    from assessment.config import Rules, default_config
+
+    config = default_config()
+    config["dimensions"] = dict(reversed(list(config["dimensions"].items())))
+    config["sources"] = {"org": 30, "self": 0, "democratic": 30, "host": 40}
+    config["ballot_points"] = dict(sorted(config["ballot_points"].items()))
+    rules = Rules(config)
+    assert list(rules.dimension_weights) == ["de", "neng", "qin", "ji", "lian"]
+    assert list(rules.source_weights) == ["host", "democratic", "org"]
+    assert list(rules.all_source_weights) == ["host", "democratic", "org", "self"]
+    assert list(rules.ballot_points) == [
+        "excellent",
+        "competent",
+        "basic",
+        "incompetent",
+    ]
