@@ -34,6 +34,7 @@ class Page:
     name: str
     url: Callable[[dict], str]
     floor: str  # model key of bench.urls.FLOORS
+    needs: str = ""  # a context key that must be set, else the page is skipped
 
 
 PAGES = [
@@ -58,11 +59,16 @@ PAGES = [
         lambda ctx: reverse("postings:batch_detail", args=[ctx["batch_pk"]]),
         "nominations",
     ),
+    # A county's closed annual round (bench.run.context picks it).
+    Page(
+        "round_results",
+        lambda ctx: reverse("assessment:round_results", args=[ctx["round_pk"]]),
+        "assessments",
+        needs="round_pk",
+    ),
 ]
 # Pages of later issues: (name, why there is no figure yet).
-LATER_PAGES = [
-    ("round_results", "not built yet: assessment rounds come with their issue"),
-]
+LATER_PAGES: list[tuple[str, str]] = []
 
 
 def p99(samples: list[float]) -> float:
@@ -149,12 +155,25 @@ def later_page_figures(name: str, reason: str) -> list[Figure]:
     ]
 
 
-def run(ctx: dict, requests: int, report: Callable[[Figure], None]) -> None:
+def run(
+    ctx: dict,
+    requests: int,
+    report: Callable[[Figure], None],
+    wanted: Callable[[str], bool] = lambda prefix: True,
+) -> None:
+    """Every page's figures; `wanted(prefix)` picks pages ("page.<name>")."""
     client = Client()
     client.force_login(ctx["user"])
     for page in PAGES:
-        for figure in measure(page, client, ctx, requests):
+        if not wanted(f"page.{page.name}"):
+            continue
+        if page.needs and ctx.get(page.needs) is None:
+            figures = later_page_figures(page.name, f"no {page.needs} in the dataset")
+        else:
+            figures = measure(page, client, ctx, requests)
+        for figure in figures:
             report(figure)
     for name, reason in LATER_PAGES:
-        for figure in later_page_figures(name, reason):
-            report(figure)
+        if wanted(f"page.{name}"):
+            for figure in later_page_figures(name, reason):
+                report(figure)

@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.run                  # SQLite
     DATABASE_URL=postgres://... .venv/bin/python -m bench.run   # PostgreSQL
+    .venv/bin/python -m bench.run --only page.postings,export   # some figures
 
 Prints a header (`# ...` lines), then one `bench: ...` line per figure (see
 bench/report.py), saves the figures to var/bench/last-<vendor>.json and exits
@@ -19,6 +20,8 @@ from . import database
 from .report import Figure, skipped
 
 GROUPS = ["pages", "http", "db", "export", "reminders", "placement", "import"]
+# The first part of a figure's name -> the group that measures it.
+GROUP_OF = {"page": "pages", **{g: g for g in GROUPS}}
 
 
 def parse_args(argv):
@@ -38,16 +41,38 @@ def parse_args(argv):
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated groups to run: " + ", ".join(GROUPS),
+        help="comma-separated groups (" + ", ".join(GROUPS) + ") or beginnings "
+        "of figure names (page.postings, export.roster): run only those",
     )
     return parser.parse_args(argv)
 
 
+def selection(only: str):
+    """(the groups to run, whether a figure-name prefix is wanted) for --only."""
+    tokens = [t.strip() for t in only.split(",") if t.strip()]
+    if not tokens:
+        return set(GROUPS), lambda prefix: True
+    prefixes = ["page." if t == "pages" else t for t in tokens]
+    unknown = [t for t in prefixes if t.split(".")[0] not in GROUP_OF]
+    if unknown:
+        raise SystemExit(f"--only: no figure begins with {', '.join(unknown)}")
+
+    def wanted(prefix: str) -> bool:
+        return any(prefix.startswith(p) or p.startswith(prefix) for p in prefixes)
+
+    return {GROUP_OF[p.split(".")[0]] for p in prefixes}, wanted
+
+
 class Printer:
-    def __init__(self):
+    """Prints and keeps each figure that --only asks for."""
+
+    def __init__(self, wanted=lambda name: True):
         self.figures: list[Figure] = []
+        self.wanted = wanted
 
     def __call__(self, figure: Figure) -> None:
+        if not self.wanted(figure.name):
+            return
         self.figures.append(figure)
         print(figure.line(), flush=True)
 
@@ -88,6 +113,7 @@ def header(target, built, ctx) -> list[str]:
 
 
 def context(built) -> dict:
+    from assessment.models import Round
     from cadres.demo_large import BENCH_USERNAME, MARKER_UNIT
     from cadres.models import User
     from postings.models import Batch, Posting
@@ -102,6 +128,11 @@ def context(built) -> dict:
         "posting_pk": posting.pk,
         "cadre_pk": posting.cadre_id,
         "batch_pk": Batch.objects.get(unit__name=MARKER_UNIT).pk,
+        # The results page shows a county's closed round (the first county's).
+        "round_pk": Round.objects.filter(status=Round.Status.CLOSED, unit__depth=2)
+        .order_by("unit__path")
+        .values_list("pk", flat=True)
+        .first(),
     }
 
 
@@ -173,7 +204,7 @@ def db_figures(target, ctx, seconds, pg_rps, report) -> None:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    groups = args.only.split(",") if args.only else GROUPS
+    groups, wanted = selection(args.only)
     target = database.target_from_env()
     built = database.ensure(target)
     os.environ.update(target.env())
@@ -189,9 +220,9 @@ def main(argv=None) -> int:
     lines = header(target, built, ctx)
     for line in lines:
         print(line, flush=True)
-    report = Printer()
+    report = Printer(wanted)
     if "pages" in groups:
-        pages.run(ctx, args.requests, report)
+        pages.run(ctx, args.requests, report, wanted)
     pg_rps = None
     if "http" in groups:
         pg_rps = http_figures(target, ctx, args.seconds, report)

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template import engines
 from django.urls import path
 
+from assessment.models import Assessment
 from cadres.models import Cadre, MonthlyNote
 from guazhi import urls as app_urls
 from guazhi.access import ANY, URL_POLICY
@@ -60,6 +61,14 @@ FLOORS = {
         _template(
             "<td>{{ o.pk }}</td><td>{{ o.source }}</td>"
             "<td>{{ o.exam_score }}</td><td>{{ o.cadre.name }}</td>"
+        ),
+    ),
+    "assessments": (
+        Assessment,
+        "posting",
+        _template(
+            "<td>{{ o.pk }}</td><td>{{ o.score }}</td>"
+            "<td>{{ o.grade }}</td><td>{{ o.posting.title }}</td>"
         ),
     ),
 }

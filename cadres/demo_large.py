@@ -8,9 +8,10 @@ monthly notes for the active ones (fewer where the posting is younger), one
 leader account per host unit, one org-staff account per province, city and
 county, an account for every cadre on an active posting, the last month's
 daily work logs, the semiannual reports and self-reviews due so far and
-warnings on 3% of the active postings, a few bench logins, a province batch of
-500 selected candidates and 500 open posts (the placement assistant's
-500 x 500), and the mid-term reminders that follow.
+warnings on 3% of the active postings, last year's annual assessment (closed
+rounds per county and city, with stored results), a few bench logins, a
+province batch of 500 selected candidates and 500 open posts (the placement
+assistant's 500 x 500), and the mid-term reminders that follow.
 
 Everything is inserted in bulk inside one transaction. Every random choice
 comes from one seeded generator, so the same seed and the same `today` give the
@@ -31,6 +32,8 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from assessment.config import default_config
+from assessment.models import Assessment, Round, Template, TemplateVersion
 from postings.models import (
     Batch,
     Nomination,
@@ -827,9 +830,9 @@ class LargeBuilder(DemoBuilder):
         Daily logs cover only the last LOG_DAYS days (a full term of them would
         be millions of rows); reports are the semiannual ones and the mid-term
         self-review due so far. Records are inserted without their history
-        rows. Talks, trainings, commendations, support needs, appraisals and,
-        once they exist, assessments are left to the issue that needs them in
-        bulk: add them here, in proportion, and to the counts.
+        rows. Talks, trainings, commendations, support needs and appraisals
+        are left to the issue that needs them in bulk: add them here, in
+        proportion, and to the counts.
         """
         rng, today = self.rng, self.today
         active = [p for p in self.postings if p.status == STATUS.ACTIVE]
@@ -921,6 +924,84 @@ class LargeBuilder(DemoBuilder):
             "warnings": len(warnings),
         }
 
+    # --- assessments ---------------------------------------------------------
+
+    def build_assessments(self) -> dict[str, int]:
+        """Last year's annual assessment (年度考核), closed: one round per county
+        and one per city for the postings its own organs send (the province's
+        for its organs), under one province template, holding every active
+        posting that had started by the year's end. Results are stored as a
+        closed round stores them: score, grade and rank, ties ranked alike;
+        no evaluations or ballots, and an empty explanation.
+        """
+        rng, today = self.rng, self.today
+        year = today.year - 1
+        period_start, period_end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+        closed_on = min(today, dt.date(today.year, 1, 20))
+        closed_at = timezone.make_aware(dt.datetime.combine(closed_on, dt.time(10)))
+        staff = self.province_staff
+        template = Template.objects.create(
+            name="江东省挂职干部考核方案", unit=self.province, created_by=staff
+        )
+        version = TemplateVersion.objects.create(
+            template=template, number=1, config=default_config(), created_by=staff
+        )
+        held: dict[int, list[Posting]] = {}
+        for posting in self.postings:
+            if posting.status == STATUS.ACTIVE and posting.start_date <= period_end:
+                info = self.info[posting.sending_unit_id]
+                owner = info.county or self.city_of.get(posting.sending_unit_id)
+                held.setdefault((owner or self.province).pk, []).append(posting)
+        units = {u.pk: u for u in self.units}
+        rounds = Round.objects.bulk_create(
+            Round(
+                name=f"{units[unit_id].name}{year}年度挂职干部考核",
+                kind=Round.Kind.ANNUAL,
+                unit_id=unit_id,
+                template_version=version,
+                period_start=period_start,
+                period_end=period_end,
+                status=Round.Status.CLOSED,
+                created_by=self.staff_of_city.get(
+                    getattr(self.city_of.get(unit_id), "pk", None), staff
+                ),
+                closed_at=closed_at,
+            )
+            for unit_id in held
+        )
+        thresholds = default_config()["thresholds"]
+        assessments = []
+        for round_, postings in zip(rounds, held.values(), strict=True):
+            scores = sorted(
+                ((Decimal(rng.randint(5800, 9800)) / 100, p.pk) for p in postings),
+                reverse=True,
+            )
+            rank, previous = 0, None
+            for position, (score, posting_id) in enumerate(scores, start=1):
+                if score != previous:
+                    rank, previous = position, score
+                grade = next(
+                    (
+                        g
+                        for g in ("excellent", "competent", "basic")
+                        if score >= thresholds[g]
+                    ),
+                    "incompetent",
+                )
+                assessments.append(
+                    Assessment(
+                        round=round_,
+                        posting_id=posting_id,
+                        score=score,
+                        raw_grade=grade,
+                        grade=grade,
+                        rank=rank,
+                        detail={},
+                    )
+                )
+        Assessment.objects.bulk_create(assessments, batch_size=2000)
+        return {"rounds": len(rounds), "assessments": len(assessments)}
+
     # --- all ---------------------------------------------------------------
 
     def build(self) -> dict[str, int]:
@@ -933,6 +1014,7 @@ class LargeBuilder(DemoBuilder):
         notes = self.build_notes()
         candidates = self.build_batch()
         records = self.build_records()
+        assessed = self.build_assessments()
         reminders = reminders_sweep_midterm(today=self.today)
         return {
             "units": len(self.units),
@@ -944,6 +1026,7 @@ class LargeBuilder(DemoBuilder):
             "users": len(self.staff) + len(self.leaders) + len(ACCOUNTS),
             "reminders": reminders,
             **records,
+            **assessed,
         }
 
 
@@ -984,6 +1067,7 @@ def seed_command(command) -> None:
                 "规模测试数据已创建：单位 {units} 个，干部 {cadres} 名，挂职 {postings} 项"
                 "（在岗 {active} 项），月小结 {notes} 份，日记录 {work_logs} 篇，"
                 "汇报材料 {reports} 份，预警 {warnings} 条，批次人选 {candidates} 名，"
+                "考核轮次 {rounds} 个（考核 {assessments} 人次），"
                 "账号 {users} 个（另干部账号 {cadre_accounts} 个），"
                 "中期考核提醒 {reminders} 条（用时 {secs:.1f} 秒）。".format(
                     **counts, secs=time.monotonic() - started

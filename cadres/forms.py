@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cadres import attachments, idcard
 from cadres.dossier import KINDS
+from cadres.lookups import LookupField, units_for
 from cadres.models import (
     Appraisal,
     Cadre,
@@ -25,13 +26,6 @@ from cadres.models import (
     WorkLog,
 )
 from postings.models import Posting
-
-
-def units_for(user):
-    """Units a user may pick when entering data: their jurisdiction, or all."""
-    if user.role == Role.ADMIN:
-        return Unit.objects.all()
-    return Unit.objects.subtree(user.unit)
 
 
 class DateInput(forms.DateInput):
@@ -98,9 +92,7 @@ class CadreForm(forms.ModelForm):
 
 class CadreFilterForm(forms.Form):
     q = forms.CharField(label=_("姓名或身份证号"), required=False)
-    unit = forms.ModelChoiceField(
-        label=_("单位（含下级）"), queryset=Unit.objects.none(), required=False
-    )
+    unit = LookupField("jurisdiction", label=_("单位（含下级）"), required=False)
     rank = forms.TypedChoiceField(
         label=_("职级"),
         choices=[("", _("全部职级"))] + list(Rank.choices),
@@ -117,10 +109,11 @@ class CadreFilterForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["unit"].queryset = (
-            units_for(user)
-            if user.role in (Role.ADMIN, Role.ORG_STAFF)
-            else Unit.objects.none()
+        # Org staff and the admin filter by unit; others are offered none.
+        self.offers_units = user.role in (Role.ADMIN, Role.ORG_STAFF)
+        field = self.fields["unit"]
+        field.queryset = (
+            field.source.choices(user) if self.offers_units else Unit.objects.none()
         )
 
     def filter(self, qs):
@@ -134,7 +127,7 @@ class CadreFilterForm(forms.Form):
             else:
                 qs = qs.filter(name__icontains=q)
         if data["unit"]:
-            qs = qs.filter(unit__path__startswith=data["unit"].path)
+            qs = qs.filter(unit__in=Unit.objects.subtree(data["unit"]).values("pk"))
         if data["rank"]:
             qs = qs.filter(rank=data["rank"])
         if data["reserve"]:

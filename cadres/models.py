@@ -38,6 +38,10 @@ class UnitQuerySet(models.QuerySet):
     def subtree(self, unit: "Unit"):
         return self.filter(path__startswith=unit.path)
 
+    def beyond(self, unit: "Unit"):
+        """Every unit outside `unit`'s subtree."""
+        return self.exclude(path__startswith=unit.path)
+
 
 class Unit(models.Model):
     """A node of the organisation tree; `path` is the materialised path of ids."""
@@ -110,6 +114,8 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("用户")
         verbose_name_plural = _("用户")
+        # Who is reminded: the host leaders of a unit, the org staff anywhere.
+        indexes = [models.Index(fields=["role", "unit"], name="user_role_unit")]
         constraints = [
             models.CheckConstraint(
                 name="user_role_valid",
@@ -160,9 +166,8 @@ class CadreQuerySet(models.QuerySet):
             return self.filter(pk=user.cadre_id)
         in_scope = Posting.objects.filter(Posting.scope_q(user), cadre=OuterRef("pk"))
         if role == Role.ORG_STAFF:
-            return self.filter(
-                Q(unit__path__startswith=user.unit.path) | Exists(in_scope)
-            )
+            units = Unit.objects.subtree(user.unit).values("pk")
+            return self.filter(Q(unit__in=units) | Exists(in_scope))
         if role == Role.HOST_LEADER:
             return self.filter(Exists(in_scope))
         if role == Role.HOME_CONTACT:
@@ -228,6 +233,13 @@ class PostingRecordQuerySet(models.QuerySet):
 
         return self.filter(Posting.scope_q(user, prefix="posting__"))
 
+    def count_visible(self, user) -> int:
+        """How many of these records `user` may see (postings.models.count_in_scope)."""
+        from postings.models import Posting, count_in_scope
+
+        parts = Posting.scope_parts(user, prefix="posting__")
+        return count_in_scope(self, parts)[()]
+
 
 class MonthlyNote(models.Model):
     """月小结: filed by the receiving unit's leader, one per posting per month."""
@@ -264,6 +276,8 @@ class MonthlyNote(models.Model):
         verbose_name = _("月小结")
         verbose_name_plural = _("月小结")
         ordering = ["-month", "pk"]
+        # The note list's default order: the first page is an index walk.
+        indexes = [models.Index(fields=["-month", "-id"], name="note_newest_first")]
         constraints = [
             models.UniqueConstraint(
                 fields=["posting", "month"],

@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/print/", views.dossier_print, name="dossier_print"),
     path("<int:pk>/dossier.xlsx", views.dossier_export, name="dossier_export"),
     path("units/", views.unit_tree, name="unit_tree"),
+    path("lookup/", views.lookup, name="lookup"),
     # monthly notes
     path("notes/", views.note_list, name="note_list"),
     path("notes/lock/", views.note_month_lock, name="note_month_lock"),

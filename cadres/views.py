@@ -22,7 +22,7 @@ from guazhi.http import AuthenticatedHttpRequest
 from guazhi.listing import columns, page_context, paginate, sorted_queryset
 from postings.models import Posting
 
-from . import attachments, dossier, exports, history, services
+from . import attachments, dossier, exports, history, lookups, services
 from .forms import (
     AppraisalForm,
     CadreFilterForm,
@@ -94,6 +94,15 @@ def cadre_list(request: AuthenticatedHttpRequest):
             **page_context(request, page),
         },
     )
+
+
+@require_http_methods(["GET"])
+def lookup(request: AuthenticatedHttpRequest):
+    """Suggestions for a lookup field (cadres.lookups): <option>s for its datalist."""
+    source = lookups.SOURCES.get(request.GET.get("source", ""))
+    text = request.GET.get(request.GET.get("field", "q"), "")
+    options = source.suggest(request.user, text) if source else []
+    return HttpResponse(lookups.options_html(options))
 
 
 @require_http_methods(["GET", "POST"])
@@ -266,17 +275,14 @@ NOTE_SORTS = {
 
 
 def note_list(request: AuthenticatedHttpRequest):
-    qs = MonthlyNote.objects.visible_to(request.user).select_related(
+    notes = MonthlyNote.objects.all()
+    if (month := request.GET.get("month")) and len(month) == 7:
+        notes = notes.filter(month__year=month[:4], month__month=month[5:7])
+    qs = notes.visible_to(request.user).select_related(
         "posting__cadre", "posting__sending_unit", "posting__receiving_unit", "author"
     )
-    if month := request.GET.get("month"):
-        qs = (
-            qs.filter(month__year=month[:4], month__month=month[5:7])
-            if len(month) == 7
-            else qs
-        )
     qs, sort = sorted_queryset(request, qs, NOTE_SORTS, "-month")
-    page = paginate(request, qs)
+    page = paginate(request, qs, count=notes.count_visible(request.user))
     dossier.mark_locked(page.object_list)
     head = [
         (_("月份"), "month"),

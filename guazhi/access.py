@@ -38,6 +38,7 @@ URL_POLICY: dict[str, frozenset | str] = {
     "cadres:detail": READERS,
     "cadres:edit": ORG,
     "cadres:unit_tree": ORG,
+    "cadres:lookup": ORG,  # suggestions for the unit and cadre fields of forms
     # the dossier (一人一档): whoever reads a cadre reads their whole file
     "cadres:my_dossier": frozenset({Role.CADRE}),
     "cadres:dossier_print": ORG,

@@ -25,14 +25,20 @@ class ColumnSpec:
 
 
 def _cell(ws, value):
-    cell = WriteOnlyCell(ws, value=value)
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    """`value` as written: most values as they are (openpyxl formats a date as
+    yyyy-mm-dd itself); a styled cell only where one is needed, since building
+    a cell per value costs more than writing the whole row."""
+    if isinstance(value, str):
+        if not value.startswith(FORMULA_PREFIXES):
+            return value
+        cell = WriteOnlyCell(ws, value=value)
         cell.data_type = "s"  # openpyxl would otherwise write it as a formula
-    elif isinstance(value, dt.datetime):
+        return cell
+    if isinstance(value, dt.datetime):
+        cell = WriteOnlyCell(ws, value=value)
         cell.number_format = "yyyy-mm-dd hh:mm"
-    elif isinstance(value, dt.date):
-        cell.number_format = "yyyy-mm-dd"
-    return cell
+        return cell
+    return value
 
 
 @dataclass(frozen=True)

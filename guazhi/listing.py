@@ -59,11 +59,27 @@ def querystring(request: HttpRequest, **changes) -> str:
     return params.urlencode()
 
 
-def paginate(request: HttpRequest, qs, per_page: int | None = None) -> Page:
+def paginate(
+    request: HttpRequest,
+    qs,
+    per_page: int | None = None,
+    *,
+    count: int | None = None,
+    param: str = "page",
+) -> Page:
+    """The page that ?<param>= asks for; `count`, when the view has counted the
+    rows already, spares the paginator its own COUNT query."""
     paginator = Paginator(qs, per_page or settings.PAGE_SIZE)
-    return paginator.get_page(request.GET.get("page"))
+    if count is not None:
+        paginator.count = count  # a cached_property: set, it is not computed
+    return paginator.get_page(request.GET.get(param))
 
 
-def page_context(request: HttpRequest, page: Page) -> dict:
-    """What _pagination.html needs: the page and a query string without `page`."""
-    return {"page_obj": page, "page_query": querystring(request, page=None)}
+def page_context(request: HttpRequest, page: Page, param: str = "page") -> dict:
+    """What _pagination.html needs: the page, its parameter and a query string
+    without it (a page with several tables pages each by its own parameter)."""
+    return {
+        "page_obj": page,
+        "page_param": param,
+        "page_query": querystring(request, **{param: None}),
+    }

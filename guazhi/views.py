@@ -1,6 +1,7 @@
+from collections import Counter
+
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.db.models import Count
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import render
 
@@ -9,11 +10,14 @@ from postings.models import Posting, Reminder
 
 
 def home(request: AuthenticatedHttpRequest):
-    postings = Posting.objects.visible_to(request.user)
-    counts = dict(postings.order_by().values_list("status").annotate(n=Count("pk")))
-    by_kind = dict(
-        postings.active().order_by().values_list("kind").annotate(n=Count("pk"))
-    )
+    # One pass over the postings in scope: counts per (status, kind).
+    counts, by_kind = Counter(), Counter()
+    for (status, kind), n in Posting.objects.count_visible(
+        request.user, "status", "kind"
+    ).items():
+        counts[status] += n
+        if status == Posting.Status.ACTIVE:
+            by_kind[kind] += n
     return render(
         request,
         "home.html",
@@ -24,9 +28,7 @@ def home(request: AuthenticatedHttpRequest):
             "kind_counts": [
                 (v, label, by_kind.get(v, 0)) for v, label in Posting.Kind.choices
             ],
-            "reminders": Reminder.objects.visible_to(request.user)
-            .unread()
-            .select_related("posting__cadre")[:8],
+            "reminders": Reminder.objects.visible_to(request.user).unread()[:8],
         },
     )
 

@@ -1,5 +1,7 @@
 from guazhi.excel import ColumnSpec, build_workbook
 
+from .models import Posting
+
 COLUMNS = [
     ColumnSpec("干部姓名", 12),
     ColumnSpec("挂职类型", 10),
@@ -14,19 +16,26 @@ COLUMNS = [
 
 
 def posting_roster(postings) -> bytes:
-    """The posting list as a workbook; `postings` is already scoped and filtered."""
+    """The posting list as a workbook; `postings` is a queryset already scoped,
+    filtered and ordered. Read as plain values in chunks: no model instance
+    per row, and memory stays flat however many rows there are."""
+    kinds = {value: str(label) for value, label in Posting.Kind.choices}
+    statuses = {value: str(label) for value, label in Posting.Status.choices}
+    values = postings.values_list(
+        "cadre__name",
+        "kind",
+        "sending_unit__name",
+        "receiving_unit__name",
+        "title",
+        "start_date",
+        "planned_end_date",
+        "midterm_date",
+        "status",
+    )
     rows = (
-        (
-            p.cadre.name,
-            p.get_kind_display(),
-            p.sending_unit.name,
-            p.receiving_unit.name,
-            p.title,
-            p.start_date,
-            p.planned_end_date,
-            p.midterm_date,
-            p.get_status_display(),
+        (name, kinds[kind], sending, receiving, title, start, end, mid, statuses[s])
+        for name, kind, sending, receiving, title, start, end, mid, s in (
+            values.iterator(chunk_size=2000)
         )
-        for p in postings
     )
     return build_workbook(title="挂职名册", columns=COLUMNS, rows=rows)

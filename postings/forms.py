@@ -4,8 +4,9 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from cadres.forms import DateInput, units_for
-from cadres.models import Cadre, Rank, Role, Unit
+from cadres.forms import DateInput
+from cadres.lookups import LookupField
+from cadres.models import Rank, Role, Unit
 
 from .models import (
     DEFAULT_TERMS,
@@ -59,10 +60,6 @@ class PostingForm(forms.ModelForm):
             "portfolio",
             "predecessor",
         ]
-        field_classes = {
-            "sending_unit": UnitTreeChoiceField,
-            "receiving_unit": UnitTreeChoiceField,
-        }
         widgets = {"start_date": DateInput(), "planned_end_date": DateInput()}
         help_texts = {
             "title": _("如：乡镇长助理、党委副书记、第一书记、局长助理"),
@@ -70,20 +67,19 @@ class PostingForm(forms.ModelForm):
             "predecessor": _("接力式挂职：同一接收单位的上一任挂职干部"),
         }
 
+    cadre = LookupField("cadres", label=_("干部"))
+    # Any unit may send or receive (outward postings leave the jurisdiction);
+    # the rules check that one side lies inside it.
+    sending_unit = LookupField("units", label=_("派出单位"))
+    receiving_unit = LookupField("units", label=_("接收单位"))
+
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["cadre"].queryset = Cadre.objects.visible_to(user).select_related(
-            "unit"
-        )
-        self.fields["cadre"].label_from_instance = lambda c: (
-            f"{c.name}（{c.unit.name}）"
-        )
+        for name in ("cadre", "sending_unit", "receiving_unit"):
+            field = self.fields[name]
+            field.queryset = field.source.choices(user)
         self.fields["batch"].queryset = Batch.objects.visible_to(user)
         self.fields["planned_end_date"].required = False
-        # Any unit may receive (outward postings leave the jurisdiction); the
-        # rules check that one side lies inside it.
-        for name in ("sending_unit", "receiving_unit"):
-            self.fields[name].queryset = Unit.objects.all()
         self.fields["predecessor"].queryset = (
             Posting.objects.visible_to(user)
             .exclude(status=Posting.Status.PROPOSED)
@@ -113,12 +109,8 @@ class PostingFilterForm(forms.Form):
         choices=[("", _("全部状态"))] + list(Posting.Status.choices),
         required=False,
     )
-    region = UnitTreeChoiceField(
-        label=_("接收地区/单位"), queryset=Unit.objects.none(), required=False
-    )
-    sending_unit = UnitTreeChoiceField(
-        label=_("派出单位"), queryset=Unit.objects.none(), required=False
-    )
+    region = LookupField("units", label=_("接收地区/单位"), required=False)
+    sending_unit = LookupField("jurisdiction", label=_("派出单位"), required=False)
     start_from = forms.DateField(
         label=_("开始日期自"), required=False, widget=DateInput()
     )
@@ -130,10 +122,13 @@ class PostingFilterForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["batch"].queryset = Batch.objects.visible_to(user)
-        if user.role in (Role.ORG_STAFF, Role.ADMIN):
-            units = Unit.objects.all()
-            self.fields["region"].queryset = units
-            self.fields["sending_unit"].queryset = units_for(user)
+        # Org staff and the admin filter by unit; others are offered none.
+        self.offers_units = user.role in (Role.ORG_STAFF, Role.ADMIN)
+        for name in ("region", "sending_unit"):
+            field = self.fields[name]
+            field.queryset = (
+                field.source.choices(user) if self.offers_units else Unit.objects.none()
+            )
 
     def filter(self, qs, *, today, ignore: tuple[str, ...] = ()):
         """Apply every filter whose value is valid; a bad one is dropped, not all."""
@@ -148,7 +143,8 @@ class PostingFilterForm(forms.Form):
             if data[name]:
                 qs = qs.filter(**{name: data[name]})
         if data["region"]:
-            qs = qs.filter(receiving_unit__path__startswith=data["region"].path)
+            region = Unit.objects.subtree(data["region"]).values("pk")
+            qs = qs.filter(receiving_unit__in=region)
         if data["start_from"]:
             qs = qs.filter(start_date__gte=data["start_from"])
         if data["start_to"]:
@@ -243,7 +239,7 @@ class BatchForm(forms.ModelForm):
 
 
 class NominationForm(forms.Form):
-    cadre = forms.ModelChoiceField(label=_("干部"), queryset=Cadre.objects.none())
+    cadre = LookupField("cadres", label=_("干部"))
     source = forms.ChoiceField(label=_("推荐方式"), choices=Nomination.Source.choices)
     recommender = forms.CharField(
         label=_("推荐人/单位"), required=False, max_length=100
@@ -251,13 +247,10 @@ class NominationForm(forms.Form):
 
     def __init__(self, *args, user, reserve_only=False, **kwargs):
         super().__init__(*args, **kwargs)
-        cadres = Cadre.objects.visible_to(user).select_related("unit")
         if reserve_only:
-            cadres = cadres.filter(is_reserve=True)
-        self.fields["cadre"].queryset = cadres
-        self.fields["cadre"].label_from_instance = lambda c: (
-            f"{c.name}（{c.unit.name}，{c.get_rank_display()}{'，后备' if c.is_reserve else ''}）"
-        )
+            self.fields["cadre"] = LookupField("reserve_cadres", label=_("干部"))
+        field = self.fields["cadre"]
+        field.queryset = field.source.choices(user)
 
 
 class ScoreForm(forms.Form):
@@ -281,6 +274,8 @@ class DecisionForm(forms.Form):
 
 
 class OpenPostForm(forms.ModelForm):
+    receiving_unit = LookupField("units", label=_("接收单位"))
+
     class Meta:
         model = OpenPost
         fields = [
@@ -292,11 +287,10 @@ class OpenPostForm(forms.ModelForm):
             "speciality",
             "capacity",
         ]
-        field_classes = {"receiving_unit": UnitTreeChoiceField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["receiving_unit"].queryset = Unit.objects.all()
+        self.fields["receiving_unit"].queryset = Unit.objects.select_related("parent")
         self.fields["rank"].initial = Rank.DEPUTY_SECTION
 
     def _post_clean(self):

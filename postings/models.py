@@ -1,4 +1,5 @@
 import datetime as dt
+from collections import Counter
 
 from django.conf import settings
 from django.db import models
@@ -8,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from cadres.models import Rank, Role
+from cadres.models import Rank, Role, Unit
 
 
 def midpoint(start: dt.date, end: dt.date) -> dt.date:
@@ -256,9 +257,31 @@ class OpenPost(models.Model):
         return f"{self.receiving_unit}{self.title}"
 
 
+def count_in_scope(qs, parts: tuple[Q, Q | None], *by: str) -> Counter:
+    """Rows of `qs` within a scope's parts (Posting.scope_parts), keyed by the
+    values of the `by` fields (by () with none): all rows within the scope less
+    the few beyond it, each counted from an index."""
+    within, beyond = parts
+
+    def tally(rows) -> Counter:
+        if not by:
+            return Counter({(): rows.count()})
+        grouped = rows.order_by().values_list(*by).annotate(n=models.Count("pk"))
+        return Counter({tuple(row[:-1]): row[-1] for row in grouped})
+
+    counts = tally(qs.filter(within))
+    if beyond is not None:
+        counts -= tally(qs.filter(within & beyond))
+    return counts
+
+
 class PostingQuerySet(models.QuerySet):
     def visible_to(self, user):
         return self.filter(Posting.scope_q(user))
+
+    def count_visible(self, user, *by: str) -> Counter:
+        """How many of these postings `user` may see, per value of `by`."""
+        return count_in_scope(self, Posting.scope_parts(user), *by)
 
     def active(self):
         return self.filter(status=Posting.Status.ACTIVE)
@@ -398,7 +421,16 @@ class Posting(models.Model):
                 condition=Q(kind__in=["outward", "downward", "upward"]),
             ),
         ]
-        indexes = [models.Index(fields=["status", "midterm_date"])]
+        indexes = [
+            models.Index(fields=["status", "midterm_date"]),
+            # The lists' default order: the first page is an index walk.
+            models.Index(fields=["-start_date", "-id"], name="posting_newest_first"),
+            # Counts per status and kind in scope read this index, not the rows.
+            models.Index(
+                fields=["status", "kind", "sending_unit", "receiving_unit"],
+                name="posting_status_units",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.cadre} · {self.receiving_unit} {self.title}"
@@ -410,19 +442,38 @@ class Posting(models.Model):
     def scope_q(user, prefix: str = "") -> Q:
         """The postings `user` may see, as a filter on `prefix` + Posting fields.
 
-        The one place that decides posting scope; notes, reminders and exports
-        reach postings through it.
+        Notes, reminders and exports reach postings through it.
+        """
+        within, beyond = Posting.scope_parts(user, prefix)
+        return within if beyond is None else within & ~beyond
+
+    @staticmethod
+    def scope_parts(user, prefix: str = "") -> tuple[Q, Q | None]:
+        """The one place that decides posting scope: the postings `user` may
+        see are those matching `within` and not `beyond` (None: nothing).
+
+        `beyond` is set where it holds few rows: a top-level jurisdiction sees
+        all postings but those whose two units both lie outside it. Testing
+        those few units lets a list walk its order index, and a count is the
+        count of all less the count beyond (`count_in_scope`).
         """
         role = getattr(user, "role", None)
         if not getattr(user, "is_authenticated", False) or role is None:
-            return Q(pk__in=[])
+            return Q(pk__in=[]), None
         if role == Role.ADMIN:
-            return Q()
+            return Q(), None
         if role == Role.ORG_STAFF:
-            path = user.unit.path
-            return Q(**{f"{prefix}sending_unit__path__startswith": path}) | Q(
-                **{f"{prefix}receiving_unit__path__startswith": path}
-            )
+            # Unit ids as a subquery: the planner tests the postings' own unit
+            # columns instead of joining both units and matching paths per row.
+            if user.unit.parent_id is None:
+                outside = Unit.objects.beyond(user.unit).values("pk")
+                return Q(), Q(**{f"{prefix}sending_unit__in": outside}) & Q(
+                    **{f"{prefix}receiving_unit__in": outside}
+                )
+            inside = Unit.objects.subtree(user.unit).values("pk")
+            return Q(**{f"{prefix}sending_unit__in": inside}) | Q(
+                **{f"{prefix}receiving_unit__in": inside}
+            ), None
         if role == Role.HOST_LEADER:
             # The host's access follows the posting: none while it is only
             # proposed; from activation on; once it has ended, read-only and
@@ -434,12 +485,12 @@ class Posting(models.Model):
                     Q(**{f"{prefix}status__in": ended})
                     & ~Q(**{f"{prefix}appraisals__status": "submitted"})
                 )
-            )
+            ), None
         if role == Role.HOME_CONTACT:
-            return Q(**{f"{prefix}sending_unit_id": user.unit_id})
+            return Q(**{f"{prefix}sending_unit_id": user.unit_id}), None
         if role == Role.CADRE:
-            return Q(**{f"{prefix}cadre_id": user.cadre_id})
-        return Q(pk__in=[])
+            return Q(**{f"{prefix}cadre_id": user.cadre_id}), None
+        return Q(pk__in=[]), None
 
     def set_midterm_date(self) -> None:
         self.midterm_date = midpoint(self.start_date, self.planned_end_date)

@@ -1,16 +1,23 @@
 import calendar
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import CharField, Count, F, Q, Value
+from django.db.models.functions import (
+    Cast,
+    Concat,
+    ExtractDay,
+    ExtractMonth,
+    ExtractYear,
+    LPad,
+)
 from django.utils import timezone
 
-from cadres.models import Cadre, Rank, Role, User
+from cadres.models import Cadre, Rank, Role, Unit, User
 
 from . import placement
 from .models import (
@@ -354,58 +361,81 @@ def reminders_sweep_midterm(*, today: dt.date | None = None) -> int:
 
     Recipients: the org staff whose jurisdiction holds the sending or receiving
     unit, and the receiving unit's leaders. Safe to run twice or concurrently:
-    the unique constraint drops duplicates, nothing is checked first. Returns
-    the number of (posting, recipient) pairs offered to the database.
+    the unique constraint drops duplicates, nothing is checked first. One
+    INSERT ... SELECT per kind of recipient, however many postings are due.
+    Returns the number of reminders created.
     """
     today = today or timezone.localdate()  # Asia/Shanghai, not the host clock
     horizon = today + dt.timedelta(days=settings.REMINDER_MIDTERM_DAYS_AHEAD)
-    postings = list(
+    due = (
         Posting.objects.active()
         .filter(midterm_date__gte=today, midterm_date__lte=horizon)
-        .values_list(
-            "pk",
-            "midterm_date",
-            "title",
-            "cadre__name",
-            "receiving_unit_id",
-            "receiving_unit__name",
-            "sending_unit__path",
-            "receiving_unit__path",
+        .values(
+            posting=F("pk"),
+            due=F("midterm_date"),
+            receiving=F("receiving_unit_id"),
+            sending_path=F("sending_unit__path"),
+            receiving_path=F("receiving_unit__path"),
+            message=_midterm_message(),
         )
     )
-    if not postings:
-        return 0
-    staff_by_path: dict[str, list[int]] = defaultdict(list)
-    for user_id, path in User.objects.filter(
-        role=Role.ORG_STAFF, is_active=True
-    ).values_list("pk", "unit__path"):
-        staff_by_path[path].append(user_id)
-    leaders_by_unit: dict[int, list[int]] = defaultdict(list)
-    for user_id, unit_id in User.objects.filter(
-        role=Role.HOST_LEADER,
-        is_active=True,
-        unit_id__in={p[4] for p in postings},
-    ).values_list("pk", "unit_id"):
-        leaders_by_unit[unit_id].append(user_id)
-
-    rows = []
-    for pk, due, title, cadre, recv_id, recv_name, send_path, recv_path in postings:
-        recipients = set(leaders_by_unit[recv_id])
-        for path in {*_ancestor_paths(send_path), *_ancestor_paths(recv_path)}:
-            recipients.update(staff_by_path.get(path, ()))
-        message = f"{cadre}（{recv_name}{title}）将于{due:%Y年%m月%d日}进行中期考核。"
-        rows.extend(
-            Reminder(
-                recipient_id=user_id,
-                posting_id=pk,
-                kind=Reminder.Kind.MIDTERM,
-                due_date=due,
-                message=message,
-            )
-            for user_id in recipients
+    due_sql, due_params = due.query.sql_with_params()
+    q = connection.ops.quote_name
+    user, unit, reminder = User._meta.db_table, Unit._meta.db_table, Reminder._meta
+    created_at = reminder.get_field("created_at").get_db_prep_value(
+        timezone.now(), connection
+    )
+    insert = (
+        f"INSERT INTO {q(reminder.db_table)} "
+        f"({q('recipient_id')}, {q('posting_id')}, {q('kind')}, {q('due_date')}, "
+        f"{q('message')}, {q('created_at')}) "
+        f"SELECT u.{q('id')}, d.{q('posting')}, %s, d.{q('due')}, "
+        f"d.{q('message')}, %s FROM ({due_sql}) d "
+        f"JOIN {q(user)} u ON u.{q('role')} = %s AND u.{q('is_active')} = %s "
+    )
+    head = [Reminder.Kind.MIDTERM, created_at]
+    # The org staff whose jurisdiction's path begins either unit's path.
+    within = "substr(d.{0}, 1, length(j.{1})) = j.{1}"
+    staff = (
+        insert
+        + f"JOIN {q(unit)} j ON j.{q('id')} = u.{q('unit_id')} WHERE "
+        + " OR ".join(
+            within.format(q(side), q("path"))
+            for side in ("sending_path", "receiving_path")
         )
-    Reminder.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
-    return len(rows)
+        + " ON CONFLICT DO NOTHING"
+    )
+    leaders = (
+        insert + f"WHERE u.{q('unit_id')} = d.{q('receiving')} ON CONFLICT DO NOTHING"
+    )
+    created = 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        for sql, role in ((staff, Role.ORG_STAFF), (leaders, Role.HOST_LEADER)):
+            cursor.execute(sql, [*head, *due_params, role, True])
+            created += cursor.rowcount
+    return created
+
+
+def _midterm_message():
+    """ "林晓雯（甲一镇乡镇长助理）将于2026年05月01日进行中期考核。" in SQL."""
+
+    def two_digits(part):
+        return LPad(Cast(part, CharField()), 2, Value("0"))
+
+    return Concat(
+        F("cadre__name"),
+        Value("（"),
+        F("receiving_unit__name"),
+        F("title"),
+        Value("）将于"),
+        Cast(ExtractYear("midterm_date"), CharField()),
+        Value("年"),
+        two_digits(ExtractMonth("midterm_date")),
+        Value("月"),
+        two_digits(ExtractDay("midterm_date")),
+        Value("日进行中期考核。"),
+        output_field=CharField(),
+    )
 
 
 # --- Batches and selection ---------------------------------------------------

@@ -1,8 +1,10 @@
+from dataclasses import replace
 from functools import partial
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count, F, Func, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -11,7 +13,10 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from assessment.evaluations import posting_tasks
+from cadres import union
 from cadres.dossier import mark_locked
+from cadres.models import NoteMonthLock
 from guazhi.access import role_may_use
 from guazhi.excel import XLSX_CONTENT_TYPE
 from guazhi.forms import submit
@@ -31,7 +36,7 @@ from .forms import (
     ScoreForm,
     TransitionForm,
 )
-from .models import Batch, Nomination, PostCategory, Posting, Reminder
+from .models import Batch, Nomination, OpenPost, PostCategory, Posting, Reminder
 from .placement import Infeasible, team_penalty
 from .placement import propose as placement_propose
 
@@ -60,14 +65,16 @@ def posting_list(request: AuthenticatedHttpRequest):
     form, qs, sort = _filtered_postings(request)
     # Counts per status under every other filter, so each tab shows its number.
     other_filters = form.filter(
-        Posting.objects.visible_to(request.user),
-        today=timezone.localdate(),
-        ignore=("status",),
+        Posting.objects.all(), today=timezone.localdate(), ignore=("status",)
     )
-    counts = dict(
-        other_filters.order_by().values_list("status").annotate(n=Count("pk"))
-    )
-    page = paginate(request, qs)
+    counts = {
+        status: n
+        for (status,), n in other_filters.count_visible(request.user, "status").items()
+    }
+    # The status filter is the one the counts leave out: the total follows.
+    status = form.cleaned_data.get("status") if form.is_bound else ""
+    total = counts.get(status, 0) if status else sum(counts.values())
+    page = paginate(request, qs, count=total)
     head = [
         (_("干部"), "cadre"),
         (_("类型"), "kind"),
@@ -96,7 +103,7 @@ def posting_list(request: AuthenticatedHttpRequest):
             "postings": page,
             "columns": columns(request, head, sort),
             "status_counts": status_counts,
-            "total": page.paginator.count,
+            "total": total,
             "export_query": querystring(request, page=None),
             **page_context(request, page),
         },
@@ -105,7 +112,7 @@ def posting_list(request: AuthenticatedHttpRequest):
 
 def posting_export(request: AuthenticatedHttpRequest):
     _form, qs, _sort = _filtered_postings(request)
-    body = exports.posting_roster(qs.iterator(chunk_size=2000))
+    body = exports.posting_roster(qs)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response = HttpResponse(body, content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = content_disposition_header(
@@ -132,7 +139,13 @@ def posting_create(request: AuthenticatedHttpRequest):
 
 
 def _relay_chain(posting: Posting, user) -> list[Posting]:
-    """The relay (接力) chain through this posting, earliest first, as far as visible."""
+    """The relay (接力) chain through this posting, earliest first, as far as visible.
+
+    `posting` comes with its successor loaded (select_related), so a posting
+    outside any chain costs no query.
+    """
+    if posting.predecessor_id is None and not hasattr(posting, "successor"):
+        return []
     visible = Posting.objects.visible_to(user).select_related("cadre")
     chain, seen = [posting], {posting.pk}
     while chain[0].predecessor_id and chain[0].predecessor_id not in seen:
@@ -152,12 +165,38 @@ def _relay_chain(posting: Posting, user) -> list[Posting]:
 def posting_detail(request: AuthenticatedHttpRequest, pk: int):
     posting = get_object_or_404(
         Posting.objects.visible_to(request.user).select_related(
-            "cadre__unit", "sending_unit", "receiving_unit", "created_by", "batch"
+            "cadre__unit",
+            "sending_unit",
+            "receiving_unit",
+            "created_by",
+            "batch",
+            "successor",
         ),
         pk=pk,
     )
-    notes = list(posting.monthly_notes.select_related("author"))
-    mark_locked(notes)  # the edit link shows on the author's unlocked notes only
+    # The posting's record lists, and the month locks over its notes, together.
+    who = {"by": union.WHO}
+    lists = union.load(
+        [
+            union.Part("notes", posting.monthly_notes.all(), {"author": union.WHO}),
+            union.Part(
+                "locks",
+                NoteMonthLock.objects.filter(
+                    month__gte=posting.start_date.replace(day=1)
+                ),
+                {"unit": (), "locked_by": union.WHO},
+            ),
+            union.Part("changes", posting.status_changes.all(), who),
+            union.Part("extensions", posting.extensions.all(), who),
+            union.Part("assignments", posting.assignments.all(), {"unit": ()}),
+            union.Part("overrides", posting.overrides.all(), who),
+        ]
+    )
+    notes = lists["notes"]
+    for note in notes:
+        note.posting = posting
+    # The edit link shows on the author's unlocked notes only.
+    mark_locked(notes, lists["locks"])
     may_move = role_may_use(request.user.role, "postings:transition")
     actions = [
         (action, label, target)
@@ -170,16 +209,20 @@ def posting_detail(request: AuthenticatedHttpRequest, pk: int):
         {
             "posting": posting,
             "notes": notes,
-            "changes": posting.status_changes.select_related("by"),
-            "extensions": posting.extensions.select_related("by"),
-            "assignments": posting.assignments.select_related("unit"),
-            "overrides": posting.overrides.select_related("by"),
+            "changes": lists["changes"],
+            "extensions": lists["extensions"],
+            "assignments": lists["assignments"],
+            "overrides": lists["overrides"],
             "chain": _relay_chain(posting, request.user),
             "actions": actions,
             "today": timezone.localdate(),
             "is_live": posting.status in services.LIVE,
             "can_file_note": role_may_use(request.user.role, "cadres:note_create")
             and posting.status == Posting.Status.ACTIVE,
+            # 考核评价 panel: one query, for those who evaluate
+            "evaluation_tasks": posting_tasks(request.user, posting)
+            if role_may_use(request.user.role, "assessment:evaluate")
+            else [],
         },
     )
 
@@ -358,26 +401,68 @@ def batch_edit(request: AuthenticatedHttpRequest, pk: int):
     )
 
 
-def batch_detail(request: AuthenticatedHttpRequest, pk: int):
-    batch = get_object_or_404(
-        Batch.objects.visible_to(request.user).select_related("unit"), pk=pk
+def _ranking_page(request: AuthenticatedHttpRequest, batch: Batch):
+    """The asked-for page of the batch's ranking: ranks need every score, then
+    only the page's nominations are read in full."""
+    scores = batch.nominations.values_list(
+        "pk", "exam_score", "interview_score", named=True
     )
-    nominations = batch.nominations.select_related("cadre__unit", "decided_by")
+    page = paginate(request, services.competitive_ranking(batch, scores))
+    rows = batch.nominations.select_related("cadre__unit", "decided_by").in_bulk(
+        [r.nomination.pk for r in page]
+    )
+    page.object_list = [replace(r, nomination=rows[r.nomination.pk]) for r in page]
+    return page
+
+
+def _count_of(qs) -> Coalesce:
+    """The rows of `qs` (correlated to the outer row) as a subquery column."""
+    counted = qs.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def batch_detail(request: AuthenticatedHttpRequest, pk: int):
+    # The batch with its table sizes and status counts, in one query.
+    in_batch = Posting.objects.filter(batch=OuterRef("pk"))
+    statuses = {
+        f"n_{value}": _count_of(in_batch.filter(status=value))
+        for value in Posting.Status.values
+    }
+    batch = get_object_or_404(
+        Batch.objects.visible_to(request.user)
+        .select_related("unit")
+        .annotate(
+            n_posts=_count_of(OpenPost.objects.filter(batch=OuterRef("pk"))),
+            **statuses,
+        ),
+        pk=pk,
+    )
+    counts = {v: getattr(batch, f"n_{v}") for v in Posting.Status.values}
+    ranking = _ranking_page(request, batch)
+    posts = (
+        batch.posts.select_related("receiving_unit")
+        .annotate(used=Count("postings"))
+        .order_by("pk")
+    )
     postings = batch.postings.select_related("cadre", "receiving_unit")
-    counts = dict(postings.order_by().values_list("status").annotate(n=Count("pk")))
+    posts = paginate(request, posts, count=batch.n_posts, param="posts_page")
+    postings = paginate(
+        request, postings, count=sum(counts.values()), param="postings_page"
+    )
     reserve_only = request.GET.get("reserve") == "1"
     return render(
         request,
         "postings/batch_detail.html",
         {
             "batch": batch,
-            "ranking": services.competitive_ranking(batch, nominations),
-            "posts": batch.posts.select_related("receiving_unit").annotate(
-                used=Count("postings")
-            ),
+            "ranking": ranking,
+            "ranking_pages": page_context(request, ranking),
+            "posts": posts,
+            "posts_pages": page_context(request, posts, "posts_page"),
             "postings": postings,
+            "postings_pages": page_context(request, postings, "postings_page"),
             "status_counts": [
-                (v, label, counts.get(v, 0)) for v, label in Posting.Status.choices
+                (v, label, counts[v]) for v, label in Posting.Status.choices
             ],
             "nomination_form": NominationForm(
                 user=request.user, reserve_only=reserve_only

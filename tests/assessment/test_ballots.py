@@ -638,7 +638,9 @@ def test_slips_qr_codes_point_to_the_absolute_ballot_address(session, rf):
     assert svg == expected
 
 
-def test_comments_show_with_the_results_and_stay_sealed_with_them(session, login, org_a):
+def test_comments_show_with_the_results_and_stay_sealed_with_them(
+    session, login, org_a
+):
     codes = _codes(session)
     ballots.cast_ballot(
         code=codes[0],

@@ -15,6 +15,16 @@ def submit(page):
     page.locator("main button[type=submit]").click()
 
 
+def pick(page, selector, typed):
+    """Type into a lookup box (a unit or a cadre) and take the first suggestion
+    the server offers for it, as a user picks from the list under the box."""
+    page.fill(selector, "")
+    page.locator(selector).press_sequentially(typed)
+    options = page.locator(f"{selector}-options option")
+    options.first.wait_for(state="attached")
+    page.fill(selector, options.first.get_attribute("value"))
+
+
 def nav(page, label):
     page.locator("#mainnav").get_by_role("link", name=label, exact=True).click()
 

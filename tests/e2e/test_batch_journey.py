@@ -8,7 +8,7 @@ from cadres import idcard
 from cadres.models import Cadre, Rank, Role, User
 from cadres.services import unit_create
 from postings.models import Extension, Posting
-from tests.e2e.pages import PASSWORD, login, nav, submit
+from tests.e2e.pages import PASSWORD, login, nav, pick, submit
 
 
 def _cadre(name, unit, rank, gender, speciality, seq):
@@ -81,7 +81,7 @@ def test_org_staff_runs_a_batch_from_nomination_to_placement_and_lifecycle(
 
     # Two nominations, scored and selected.
     for cadre, source in ((county["woman"], "organisation"), (county["man"], "self")):
-        page.select_option("#id_cadre", value=str(cadre.pk))
+        pick(page, "#id_cadre", cadre.name)
         page.select_option("#id_source", value=source)
         page.locator("#nomination-form button").click()
         page.wait_for_selector("text=已加入人选")
@@ -108,7 +108,7 @@ def test_org_staff_runs_a_batch_from_nomination_to_placement_and_lifecycle(
         (county["far"], "镇长助理", "township_leader", Rank.SECTION, "经济"),
     ):
         page.locator("details summary", has_text="添加岗位").click()
-        page.select_option("#id_receiving_unit", value=str(unit.pk))
+        pick(page, "#id_receiving_unit", unit.name)
         page.fill("#id_title", title)
         page.select_option("#id_kind", value="downward")
         page.select_option("#id_category", value=category)

@@ -10,7 +10,7 @@ from cadres.models import Role, User
 from cadres.services import unit_create
 from postings.models import Posting, Reminder
 from postings.tasks import sweep_midterm_reminders
-from tests.e2e.pages import PASSWORD, login, logout, nav, submit
+from tests.e2e.pages import PASSWORD, login, logout, nav, pick, submit
 
 
 @pytest.fixture
@@ -68,8 +68,8 @@ def test_org_staff_and_host_leader_complete_the_foundation_journey(
     # ... and posts her to the township, active, mid-term in a few days.
     page.get_by_role("link", name="登记挂职").click()
     page.select_option("#id_kind", label="下派")
-    page.select_option("#id_sending_unit", value=str(org["organ"].pk))
-    page.select_option("#id_receiving_unit", value=str(org["township"].pk))
+    pick(page, "#id_sending_unit", org["organ"].name)
+    page.fill("#id_receiving_unit", org["township"].name)  # typed whole, no list
     page.fill("#id_title", "乡镇长助理")
     page.fill("#id_start_date", (today - dt.timedelta(days=170)).isoformat())
     page.fill("#id_planned_end_date", (today + dt.timedelta(days=190)).isoformat())

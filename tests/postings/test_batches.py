@@ -311,9 +311,18 @@ def test_the_reserve_filter_offers_only_reserve_cadres(login, org_a, tree, batch
     everyone = offered("")
     assert {reserve, ordinary} <= everyone
     assert outsider not in everyone
+    # The cadre box suggests as the user types (cadres:lookup), from the same
+    # reserve-only choices: neither the ordinary nor the other county's cadre.
     body = client.get(batch_a.get_absolute_url() + "?reserve=1").content.decode()
-    assert "后备甲（甲县财政局，正科，后备）" in body
-    assert "普通乙" not in body
+    assert "source=reserve_cadres" in body
+    lookup = reverse("cadres:lookup")
+    for typed in ("后备", "普通", "外县", "甲", "乙", "丙"):
+        suggested = client.get(
+            lookup, {"source": "reserve_cadres", "field": "cadre", "cadre": typed}
+        ).content.decode()
+        assert ("后备甲（甲县财政局，正科，后备）" in suggested) == (typed in "后备甲")
+        assert "普通乙" not in suggested
+        assert "外县丙" not in suggested
 
 
 # --- Scores and decisions -----------------------------------------------------------

@@ -1,0 +1,209 @@
+"""Pick a unit or a cadre by typing, not from a <select> of thousands.
+
+A lookup field is a text box. While the user types, htmx asks the lookup view
+for at most SUGGESTIONS matches and fills the box's <datalist>; without
+JavaScript the user types the name. The form resolves what was typed against
+the field's queryset, the one that decides what the user may pick: a pk, a
+suggestion ("name（unit）", "… #pk" when two read alike) or an exact name, and
+anything outside it is an invalid choice.
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Model, QuerySet
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from .models import Cadre, Role, Unit
+
+SUGGESTIONS = 20
+_PK_SUFFIX = re.compile(r"#(\d+)\s*$")
+
+
+def units_for(user):
+    """Units a user may pick when entering data: their jurisdiction, or all."""
+    if user.role == Role.ADMIN:
+        return Unit.objects.all()
+    return Unit.objects.subtree(user.unit)
+
+
+def unit_label(unit: Unit) -> str:
+    return f"{unit.name}（{unit.parent.name}）" if unit.parent_id else unit.name
+
+
+def cadre_label(cadre: Cadre) -> str:
+    reserve = "，后备" if cadre.is_reserve else ""
+    return f"{cadre.name}（{cadre.unit.name}，{cadre.get_rank_display()}{reserve}）"
+
+
+@dataclass(frozen=True)
+class Source:
+    """What a lookup offers a user: the queryset, how it reads, how it is searched."""
+
+    queryset: Callable  # user -> the choices, already scoped
+    label: Callable[[Model], str]
+    related: str  # select_related for the label
+    order: tuple[str, ...]
+
+    def choices(self, user) -> QuerySet:
+        return self.queryset(user).select_related(self.related)
+
+    def suggest(self, user, text: str) -> list[tuple[str, str]]:
+        """(value, label) of the first matches; values are what the form accepts."""
+        name = _name_part(text)
+        if not name:
+            return []
+        rows = list(
+            self.choices(user)
+            .filter(name__icontains=name)
+            .order_by(*self.order)[:SUGGESTIONS]
+        )
+        labels = [self.label(row) for row in rows]
+        return [
+            (f"{label} #{row.pk}" if labels.count(label) > 1 else label, label)
+            for row, label in zip(rows, labels, strict=True)
+        ]
+
+
+SOURCES = {
+    # any unit: receiving units (outward postings leave the jurisdiction)
+    "units": Source(lambda user: Unit.objects.all(), unit_label, "parent", ("path",)),
+    "jurisdiction": Source(units_for, unit_label, "parent", ("path",)),
+    "cadres": Source(
+        lambda user: Cadre.objects.visible_to(user), cadre_label, "unit", ("name", "pk")
+    ),
+    "reserve_cadres": Source(
+        lambda user: Cadre.objects.visible_to(user).filter(is_reserve=True),
+        cadre_label,
+        "unit",
+        ("name", "pk"),
+    ),
+}
+
+
+def _name_part(text: str) -> str:
+    """ "林晓雯（财政局） #12" -> "林晓雯"."""
+    return _PK_SUFFIX.sub("", text).split("（")[0].strip()
+
+
+class LookupInput(forms.TextInput):
+    """A text box with a <datalist> that htmx fills with suggestions."""
+
+    def __init__(self, source: str = "", attrs=None):
+        super().__init__(attrs)
+        self.source = source
+        self.label = str
+
+    class Media:
+        js = ["vendor/htmx-2.0.11/htmx.min.js"]
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        widget = context["widget"]
+        options = f"{widget['attrs'].get('id') or 'id_' + name}-options"
+        widget["attrs"].update(
+            {
+                "list": options,
+                "autocomplete": "off",
+                "hx-get": f"{reverse('cadres:lookup')}?source={self.source}"
+                f"&field={name}",
+                "hx-trigger": "input changed delay:250ms",
+                "hx-target": f"#{options}",
+                "hx-sync": "this:replace",
+            }
+        )
+        widget["options_id"] = options
+        return context
+
+    def render(self, name, value, attrs=None, renderer=None):
+        context = self.get_context(name, value, attrs)
+        box = self._render(self.template_name, context, renderer)
+        options = context["widget"]["options_id"]
+        return format_html('{}<datalist id="{}"></datalist>', box, options)
+
+    def format_value(self, value):
+        if isinstance(value, Model):
+            return self.label(value)
+        return super().format_value(value)
+
+
+def options_html(options: list[tuple[str, str]]) -> str:
+    return format_html_join(
+        "", '<option value="{}"></option>', ((v,) for v, _l in options)
+    )
+
+
+class LookupField(forms.ModelChoiceField):
+    """A ModelChoiceField typed into a LookupInput; see the module docstring."""
+
+    widget = LookupInput
+    default_error_messages = {
+        "ambiguous": _("有多个同名的选项，请从输入时出现的列表中选择。"),
+    }
+
+    def __init__(self, source: str, *, queryset=None, **kwargs):
+        # The form sets the queryset for its user (the source's `choices`).
+        super().__init__(queryset=queryset, **kwargs)
+        self.source = SOURCES[source]
+        self.widget.source = source
+        self.widget.label = self.source.label
+
+    def label_from_instance(self, obj):
+        return self.source.label(obj)
+
+    def prepare_value(self, value):
+        """Initial pks show as their label; typed text stays as typed."""
+        if isinstance(value, Model):
+            return value
+        if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+            return (
+                self.queryset.select_related(self.source.related)
+                .filter(pk=value)
+                .first()
+                or ""
+            )
+        return value
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, Model):
+            value = value.pk
+        text = str(value).strip()
+        choices = self.queryset.select_related(self.source.related)
+        pk = text if text.isdigit() else None
+        if match := _PK_SUFFIX.search(text):
+            pk = match.group(1)
+        if pk is not None:
+            found = choices.filter(pk=pk).first()
+            if found is None:
+                raise self._invalid(text)
+            return found
+        same_name = list(choices.filter(name=_name_part(text))[:50])
+        exact = [row for row in same_name if self.source.label(row) == text]
+        matches = exact or same_name
+        if not matches:
+            raise self._invalid(text)
+        if len(matches) > 1:
+            raise ValidationError(self.error_messages["ambiguous"], code="ambiguous")
+        return matches[0]
+
+    def _invalid(self, text: str) -> ValidationError:
+        return ValidationError(
+            self.error_messages["invalid_choice"],
+            code="invalid_choice",
+            params={"value": text},
+        )
+
+    def has_changed(self, initial, data):
+        initial_pk = getattr(initial, "pk", initial)
+        try:
+            value = self.to_python(data)
+        except ValidationError:
+            return True
+        return str(getattr(value, "pk", "") or "") != str(initial_pk or "")
