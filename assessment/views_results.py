@@ -7,6 +7,7 @@ live preview computed from what has been submitted so far, marked as such.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -17,7 +18,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
-from cadres.models import Rank, Warning
+from cadres.models import Rank, Report, Warning
 from guazhi.excel import XLSX_CONTENT_TYPE
 from guazhi.http import AuthenticatedHttpRequest
 from guazhi.listing import columns, querystring
@@ -284,6 +285,18 @@ def assessment_detail(request: AuthenticatedHttpRequest, pk: int):
         occurred_on__gte=round_.period_start,
         occurred_on__lte=round_.period_end,
     ).order_by("occurred_on", "pk")
+    # 述职: the cadre's self-review is attached to the assessment (scored only
+    # when the template weights 述职评议): those filed up to a month after the
+    # period, newest first.
+    self_reviews = (
+        Report.objects.filter(
+            posting=assessment.posting_id,
+            kind=Report.Kind.SELF_REVIEW,
+            due_date__lte=round_.period_end + dt.timedelta(days=31),
+        )
+        .prefetch_related("attachments")
+        .order_by("-due_date", "-pk")
+    )
     return render(
         request,
         "assessment/assessment_detail.html",
@@ -299,6 +312,7 @@ def assessment_detail(request: AuthenticatedHttpRequest, pk: int):
                 result, evaluations, results.dimension_columns(results.rules_of(round_))
             ),
             "warnings": list(warnings),
+            "self_reviews": list(self_reviews),
             "preview": not round_.is_closed,
         },
     )

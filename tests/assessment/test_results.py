@@ -487,3 +487,30 @@ def test_closing_the_round_stores_the_results(scene, org_a):
     assert a_open.score == Decimal("67.50")
     assert a_open.grade == "basic" and a_open.rank == 3
     assert a_open.detail["rank"] == 3
+
+
+def test_the_self_review_is_attached_to_the_assessment(scene, login, org_a):
+    from tests.factories import ReportFactory
+
+    round_, a_full, *_rest = scene
+    ReportFactory(
+        posting=a_full.posting,
+        kind="self_review",
+        title="挂职期间个人述职",
+        body="抓招商、促项目。",
+        due_date=round_.period_end,
+    )
+    ReportFactory(  # another kind: not a self-review
+        posting=a_full.posting,
+        kind="semiannual",
+        title="半年汇报",
+        due_date=round_.period_end,
+    )
+    body = (
+        login(org_a)
+        .get(reverse("assessment:assessment_detail", args=[a_full.pk]))
+        .content.decode()
+    )
+    section = body.split('id="self-reviews"')[1].split("</div>\n\n")[0]
+    assert "挂职期间个人述职" in section and "抓招商、促项目。" in section
+    assert "半年汇报" not in section
