@@ -164,6 +164,28 @@ def session_open(
 
 
 @transaction.atomic
+def sessions_open_all(*, round_: Round, by: User) -> int:
+    """Open a session with the template's default rater groups and minimum
+    turnout for every assessment of the round that has none; all or nothing.
+    Returns how many were opened."""
+    round_ = Round.objects.select_for_update().get(pk=round_.pk)
+    require_round_status(round_, Round.Status.OPEN, Round.Status.COLLECTING)
+    pending = list(
+        round_.assessments.filter(ballot_session__isnull=True)
+        .select_related("round__template_version")
+        .order_by("pk")
+    )
+    for assessment in pending:
+        session_open(
+            assessment=assessment,
+            groups=default_groups(assessment),
+            min_turnout_pct=default_min_turnout(assessment),
+            by=by,
+        )
+    return len(pending)
+
+
+@transaction.atomic
 def session_close(*, session: BallotSession, by: User) -> BallotSession:
     """End the session: from now on no ballot is accepted."""
     session = BallotSession.objects.select_for_update().get(pk=session.pk)

@@ -52,6 +52,16 @@ urlpatterns = [
         name="ballot_session_close",
     ),
     path("a/<int:pk>/ballots/slips/", views_ballots.slips, name="ballot_slips"),
+    path(
+        "rounds/<int:pk>/ballots/open/",
+        views_ballots.round_sessions_open,
+        name="round_ballots_open",
+    ),
+    path(
+        "rounds/<int:pk>/ballots/slips/",
+        views_ballots.round_slips,
+        name="round_ballot_slips",
+    ),
     path("b/", views_ballots.ballot_entry, name="ballot_entry"),
     path("b/<str:code>/", views_ballots.ballot, name="ballot"),
 ]

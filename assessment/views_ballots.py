@@ -125,45 +125,107 @@ def _qr_svg(request: HttpRequest, code: str) -> str:
     )
 
 
-def slips(request: AuthenticatedHttpRequest, pk: int):
-    """Printable A4 slips, eight to a page, each group from a new page. Used
-    codes are left out (a reprint must not hand out a spent slip); the page
-    says how many."""
-    assessment = _scoped_assessment(request, pk)
-    session = _session_of(assessment)
+def _slip_blocks(request: AuthenticatedHttpRequest, assessments) -> list[dict]:
+    """Per assessment, per rater group, the unused codes as slips in pages of
+    eight, and how many codes were used (one query for all the codes)."""
+    by_pk = {a.pk: {"assessment": a, "groups": {}} for a in assessments}
     codes = (
-        BallotCode.objects.filter(group__session=session)
-        .select_related("group")
-        .order_by("group__position", "group_id", "pk")
+        BallotCode.objects.filter(group__session__assessment__in=list(by_pk))
+        .select_related("group__session")
+        .order_by("group__session__assessment_id", "group__position", "group_id", "pk")
     )
-    by_group: dict = {}
     for c in codes:
-        entry = by_group.setdefault(
+        groups = by_pk[c.group.session.assessment_id]["groups"]
+        entry = groups.setdefault(
             c.group_id, {"group": c.group, "slips": [], "used": 0}
         )
         if c.used:
             entry["used"] += 1
         else:
-            slip = {
-                "code": ballots.display_code(c.code),
-                "qr": _qr_svg(request, c.code),
-            }
-            entry["slips"].append(slip)
-    for entry in by_group.values():
-        s = entry["slips"]
-        entry["pages"] = [
-            s[i : i + SLIPS_PER_PAGE] for i in range(0, len(s), SLIPS_PER_PAGE)
-        ]
+            entry["slips"].append(
+                {"code": ballots.display_code(c.code), "qr": _qr_svg(request, c.code)}
+            )
+    blocks = []
+    for block in by_pk.values():
+        for entry in block["groups"].values():
+            s = entry["slips"]
+            entry["pages"] = [
+                s[i : i + SLIPS_PER_PAGE] for i in range(0, len(s), SLIPS_PER_PAGE)
+            ]
+        if block["groups"]:
+            blocks.append({**block, "groups": list(block["groups"].values())})
+    return blocks
+
+
+def _render_slips(request, blocks, title: str, back_url: str):
     return render(
         request,
         "assessment/ballot_slips.html",
         {
-            "assessment": assessment,
-            "session": session,
-            "groups": list(by_group.values()),
+            "blocks": blocks,
+            "title": title,
+            "back_url": back_url,
             "entry_url": request.build_absolute_uri(reverse("assessment:ballot_entry")),
         },
     )
+
+
+def slips(request: AuthenticatedHttpRequest, pk: int):
+    """Printable A4 slips, eight to a page, each group from a new page. Used
+    codes are left out (a reprint must not hand out a spent slip); the page
+    says how many."""
+    assessment = _scoped_assessment(request, pk)
+    _session_of(assessment)  # 404 without a session
+    return _render_slips(
+        request,
+        _slip_blocks(request, [assessment]),
+        assessment.posting.cadre.name,
+        reverse("assessment:ballot_session", args=[assessment.pk]),
+    )
+
+
+def _scoped_round(request: AuthenticatedHttpRequest, pk: int) -> Round:
+    return get_object_or_404(Round.objects.visible_to(request.user), pk=pk)
+
+
+def round_slips(request: AuthenticatedHttpRequest, pk: int):
+    """Every slip of the round, cadre after cadre, for one print run."""
+    round_ = _scoped_round(request, pk)
+    assessments = (
+        Assessment.objects.visible_to(request.user)
+        .filter(round=round_)
+        .select_related("round", "posting__cadre")
+        .order_by("posting__cadre__name", "pk")
+    )
+    return _render_slips(
+        request,
+        _slip_blocks(request, assessments),
+        round_.name,
+        reverse("assessment:round_detail", args=[round_.pk]),
+    )
+
+
+@require_POST
+def round_sessions_open(request: AuthenticatedHttpRequest, pk: int):
+    """Open 民主测评 with the template's defaults for everyone in the round."""
+    round_ = _scoped_round(request, pk)
+    try:
+        opened = ballots.sessions_open_all(round_=round_, by=request.user)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        if opened:
+            messages.success(
+                request,
+                _(
+                    "已为 %(n)d 名考核对象开启民主测评（按考核方案的默认测评人类别和票数）。"
+                )
+                % {"n": opened},
+            )
+        else:
+            messages.info(request, _("本轮所有考核对象均已开启民主测评。"))
+    return redirect("assessment:round_detail", pk=round_.pk)
 
 
 # --- Public pages -------------------------------------------------------------

@@ -112,6 +112,8 @@ URL_POLICY: dict[str, frozenset | str] = {
     "assessment:ballot_session": ORG,
     "assessment:ballot_session_close": ORG,
     "assessment:ballot_slips": ORG,
+    "assessment:round_ballots_open": ORG,
+    "assessment:round_ballot_slips": ORG,
     "assessment:ballot_entry": PUBLIC,
     "assessment:ballot": PUBLIC,
     # reminders

@@ -95,6 +95,8 @@ OUT_OF_SCOPE_KWARGS: dict[str, Callable[[Side], dict]] = {
     "assessment:ballot_session": lambda side: {"pk": _ballot_pk(side)},
     "assessment:ballot_session_close": lambda side: {"pk": _ballot_pk(side)},
     "assessment:ballot_slips": lambda side: {"pk": _ballot_pk(side)},
+    "assessment:round_ballots_open": lambda side: {"pk": _round_of(side).pk},
+    "assessment:round_ballot_slips": lambda side: {"pk": _round_of(side).pk},
     "assessment:evaluate": lambda side: {
         "pk": _assessment_of(side).pk,
         "source": "host",

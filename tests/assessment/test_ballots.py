@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from assessment import ballots
-from assessment.config import DIMENSION_CODES, default_config
+from assessment.config import DIMENSION_CODES, Rules, default_config
 from assessment.models import Ballot, BallotCode, BallotSession, Round
 from assessment.views_ballots import _qr_svg
 from tests.assessment.factories import make_round, make_version
@@ -655,3 +655,76 @@ def test_comments_show_with_the_results_and_stay_sealed_with_them(
     comments = re.search(r'id="ballot-comments">(.*?)</ul>', html, re.S).group(1)
     assert "群众工作扎实" in comments
     assert comments.count("<li>") == 1  # ballots without a comment are not listed
+
+
+# --- A whole round at once ------------------------------------------------------
+
+
+def test_org_staff_open_every_session_of_a_round_at_once(world, org_a, login):
+    from tests.factories import PostingFactory
+
+    others = [
+        PostingFactory(
+            sending_unit=world.a.posting.sending_unit,
+            receiving_unit=world.a.posting.receiving_unit,
+        )
+        for _ in range(2)
+    ]
+    round_ = make_round(org_a, [world.a.posting, *others])
+    first = round_.assessments.get(posting=world.a.posting)
+    _open(first, org_a)  # already open: left as it is
+    client = login(org_a)
+    response = client.post(reverse("assessment:round_ballots_open", args=[round_.pk]))
+    assert response.status_code == 302
+    sessions = BallotSession.objects.filter(assessment__round=round_)
+    assert sessions.count() == 3
+    defaults = Rules(round_.template_version.config).rater_groups
+    for session in sessions.exclude(assessment=first):
+        assert [(g.name, g.weight, g.codes.count()) for g in session.groups.all()] == [
+            (g["name"], g["weight"], g["size"]) for g in defaults
+        ]
+    # Again: nothing more to open, and it says so.
+    again = client.post(
+        reverse("assessment:round_ballots_open", args=[round_.pk]), follow=True
+    )
+    assert "均已开启民主测评" in again.content.decode()
+    assert BallotSession.objects.filter(assessment__round=round_).count() == 3
+
+
+def test_a_closed_round_refuses_opening_every_session(world, org_a, login):
+    round_ = make_round(org_a, [world.a.posting], status=Round.Status.CLOSED)
+    response = login(org_a).post(
+        reverse("assessment:round_ballots_open", args=[round_.pk]), follow=True
+    )
+    assert "本轮考核已结束" in response.content.decode()
+    assert not BallotSession.objects.filter(assessment__round=round_).exists()
+
+
+def test_the_round_slips_print_every_cadre_in_one_run(world, org_a, login):
+    from tests.factories import PostingFactory
+
+    def slips_page(n):
+        postings = [
+            PostingFactory(
+                sending_unit=world.a.posting.sending_unit,
+                receiving_unit=world.a.posting.receiving_unit,
+            )
+            for _ in range(n)
+        ]
+        round_ = make_round(org_a, postings)
+        ballots.sessions_open_all(round_=round_, by=org_a)
+        client = login(org_a)
+        url = reverse("assessment:round_ballot_slips", args=[round_.pk])
+        with CaptureQueriesContext(connection) as ctx:
+            html = client.get(url).content.decode()
+        return html, len(ctx.captured_queries), round_
+
+    html, queries_2, round_ = slips_page(2)
+    issued = BallotCode.objects.filter(group__session__assessment__round=round_)
+    assert html.count('class="slip-qr"') == issued.count()
+    for code in issued.values_list("code", flat=True):
+        assert ballots.display_code(code) in html
+    for a in round_.assessments.select_related("posting__cadre"):
+        assert a.posting.cadre.name in html
+    _html, queries_6, _round = slips_page(6)
+    assert queries_6 == queries_2
