@@ -58,9 +58,11 @@ class CadreForm(forms.ModelForm):
             ),
         }
 
+    unit = LookupField("jurisdiction", label=_("所在单位"))
+
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = units_for(user)
+        self.fields["unit"].queryset = units_for(user).select_related("parent")
         self.fields["gender"].required = False
         self.fields["birth_date"].required = False
 

@@ -1,11 +1,11 @@
-"""Pick a unit or a cadre by typing, not from a <select> of thousands.
+"""Pick a unit, a cadre or a posting by typing, not from a <select> of thousands.
 
 A lookup field is a text box. While the user types, htmx asks the lookup view
 for at most SUGGESTIONS matches and fills the box's <datalist>; without
 JavaScript the user types the name. The form resolves what was typed against
 the field's queryset, the one that decides what the user may pick: a pk, a
-suggestion ("name（unit）", "… #pk" when two read alike) or an exact name, and
-anything outside it is an invalid choice.
+suggestion ("name（unit）", "… #pk" when two read alike) or an exact name (a
+posting's is its cadre's), and anything outside it is an invalid choice.
 """
 
 import re
@@ -19,10 +19,13 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from postings.models import Posting
+
 from .models import Cadre, Role, Unit
 
 SUGGESTIONS = 20
 _PK_SUFFIX = re.compile(r"#(\d+)\s*$")
+_NAME_END = re.compile(r"（| · ")
 
 
 def units_for(user):
@@ -41,17 +44,23 @@ def cadre_label(cadre: Cadre) -> str:
     return f"{cadre.name}（{cadre.unit.name}，{cadre.get_rank_display()}{reserve}）"
 
 
+def posting_label(posting: Posting) -> str:
+    unit = posting.receiving_unit.name
+    return f"{posting.cadre.name} · {unit} {posting.title}（{posting.start_date}）"
+
+
 @dataclass(frozen=True)
 class Source:
     """What a lookup offers a user: the queryset, how it reads, how it is searched."""
 
     queryset: Callable  # user -> the choices, already scoped
     label: Callable[[Model], str]
-    related: str  # select_related for the label
+    related: tuple[str, ...]  # select_related for the label
     order: tuple[str, ...]
+    name: str = "name"  # the field a typed name is matched against
 
     def choices(self, user) -> QuerySet:
-        return self.queryset(user).select_related(self.related)
+        return self.queryset(user).select_related(*self.related)
 
     def suggest(self, user, text: str) -> list[tuple[str, str]]:
         """(value, label) of the first matches; values are what the form accepts."""
@@ -60,7 +69,7 @@ class Source:
             return []
         rows = list(
             self.choices(user)
-            .filter(name__icontains=name)
+            .filter(**{f"{self.name}__icontains": name})
             .order_by(*self.order)[:SUGGESTIONS]
         )
         labels = [self.label(row) for row in rows]
@@ -72,23 +81,38 @@ class Source:
 
 SOURCES = {
     # any unit: receiving units (outward postings leave the jurisdiction)
-    "units": Source(lambda user: Unit.objects.all(), unit_label, "parent", ("path",)),
-    "jurisdiction": Source(units_for, unit_label, "parent", ("path",)),
+    "units": Source(
+        lambda user: Unit.objects.all(), unit_label, ("parent",), ("path",)
+    ),
+    "jurisdiction": Source(units_for, unit_label, ("parent",), ("path",)),
     "cadres": Source(
-        lambda user: Cadre.objects.visible_to(user), cadre_label, "unit", ("name", "pk")
+        lambda user: Cadre.objects.visible_to(user),
+        cadre_label,
+        ("unit",),
+        ("name", "pk"),
     ),
     "reserve_cadres": Source(
         lambda user: Cadre.objects.visible_to(user).filter(is_reserve=True),
         cadre_label,
-        "unit",
+        ("unit",),
         ("name", "pk"),
+    ),
+    # relay predecessors: postings the user sees that have begun
+    "postings": Source(
+        lambda user: Posting.objects.visible_to(user).exclude(
+            status=Posting.Status.PROPOSED
+        ),
+        posting_label,
+        ("cadre", "receiving_unit"),
+        ("cadre__name", "-start_date", "pk"),
+        name="cadre__name",
     ),
 }
 
 
 def _name_part(text: str) -> str:
-    """ "林晓雯（财政局） #12" -> "林晓雯"."""
-    return _PK_SUFFIX.sub("", text).split("（")[0].strip()
+    """ "林晓雯（财政局） #12" -> "林晓雯"; "林晓雯 · 甲一镇 …" -> "林晓雯"."""
+    return _NAME_END.split(_PK_SUFFIX.sub("", text))[0].strip()
 
 
 class LookupInput(forms.TextInput):
@@ -162,7 +186,7 @@ class LookupField(forms.ModelChoiceField):
             return value
         if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
             return (
-                self.queryset.select_related(self.source.related)
+                self.queryset.select_related(*self.source.related)
                 .filter(pk=value)
                 .first()
                 or ""
@@ -175,7 +199,7 @@ class LookupField(forms.ModelChoiceField):
         if isinstance(value, Model):
             value = value.pk
         text = str(value).strip()
-        choices = self.queryset.select_related(self.source.related)
+        choices = self.queryset.select_related(*self.source.related)
         pk = text if text.isdigit() else None
         if match := _PK_SUFFIX.search(text):
             pk = match.group(1)
@@ -184,7 +208,7 @@ class LookupField(forms.ModelChoiceField):
             if found is None:
                 raise self._invalid(text)
             return found
-        same_name = list(choices.filter(name=_name_part(text))[:50])
+        same_name = list(choices.filter(**{self.source.name: _name_part(text)})[:50])
         exact = [row for row in same_name if self.source.label(row) == text]
         matches = exact or same_name
         if not matches:

@@ -72,22 +72,17 @@ class PostingForm(forms.ModelForm):
     # the rules check that one side lies inside it.
     sending_unit = LookupField("units", label=_("派出单位"))
     receiving_unit = LookupField("units", label=_("接收单位"))
+    # The relay rules (same host, not self, begun, one successor) are the
+    # service's; the lookup only keeps the choice in scope.
+    predecessor = LookupField("postings", label=_("接力前任"), required=False)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in ("cadre", "sending_unit", "receiving_unit"):
+        for name in ("cadre", "sending_unit", "receiving_unit", "predecessor"):
             field = self.fields[name]
             field.queryset = field.source.choices(user)
         self.fields["batch"].queryset = Batch.objects.visible_to(user)
         self.fields["planned_end_date"].required = False
-        self.fields["predecessor"].queryset = (
-            Posting.objects.visible_to(user)
-            .exclude(status=Posting.Status.PROPOSED)
-            .select_related("cadre", "receiving_unit")
-        )
-        self.fields["predecessor"].label_from_instance = lambda p: (
-            f"{p.receiving_unit.name}{p.title} · {p.cadre.name}（{p.start_date:%Y-%m}起）"
-        )
 
     def _post_clean(self):
         # The rules run in the service, with created_by and the dates in place.
@@ -174,12 +169,13 @@ class AssignmentForm(forms.ModelForm):
     class Meta:
         model = Assignment
         fields = ["kind", "unit", "title", "start_date", "end_date"]
-        field_classes = {"unit": UnitTreeChoiceField}
         widgets = {"start_date": DateInput(), "end_date": DateInput()}
+
+    unit = LookupField("units", label=_("单位"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = Unit.objects.all()
+        self.fields["unit"].queryset = Unit.objects.select_related("parent")
 
     def _post_clean(self):
         pass  # checked by the service against the posting
@@ -204,16 +200,21 @@ class BatchForm(forms.ModelForm):
             "exam_weight",
             "notes",
         ]
-        field_classes = {"unit": UnitTreeChoiceField}
         widgets = {
             "mobilised_on": DateInput(),
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
 
+    unit = LookupField(
+        "jurisdiction",
+        label=_("组织单位"),
+        help_text=Batch._meta.get_field("unit").help_text,
+    )
+
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         if user.role == Role.ADMIN:
-            self.fields["unit"].queryset = Unit.objects.all()
+            self.fields["unit"].queryset = self.fields["unit"].source.choices(user)
         else:
             del self.fields["unit"]  # always the staff member's own jurisdiction
         terms = self.instance.terms or {}

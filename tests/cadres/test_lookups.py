@@ -4,14 +4,25 @@ The suggestions come from the same scoped querysets the forms validate
 against, so nothing out of scope is ever suggested or accepted.
 """
 
+import datetime as dt
+
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
+from cadres import idcard
+from cadres.models import Cadre, Rank
 from postings.forms import NominationForm, PostingFilterForm
-from postings.models import Batch, Nomination
+from postings.models import (
+    DEFAULT_TERMS,
+    Assignment,
+    Batch,
+    Nomination,
+    PostCategory,
+    Posting,
+)
 from tests.conftest import CADRE_A_NAME, CADRE_B_NAME
-from tests.factories import CadreFactory, UnitFactory
+from tests.factories import CadreFactory, PostingFactory, UnitFactory
 
 LOOKUP = reverse("cadres:lookup")
 
@@ -120,3 +131,183 @@ def test_a_unit_given_by_number_shows_as_its_name(login, org_a, tree, world):
     url = reverse("postings:create") + f"?receiving_unit={tree.township_a1.pk}"
     body = login(org_a).get(url).content.decode()
     assert 'value="甲一镇（甲县）"' in body
+
+
+# --- Relay predecessors and unit fields: lookups, not <select>s -----------------
+
+INVALID_CHOICE = "选择一个有效的选项： 该选择不在可用的选项中。"
+NEW_CADRE_NUMBER = idcard.make("320581", dt.date(1988, 3, 14), 37, "F")
+
+
+def _option_count(client, url) -> int:
+    body = client.get(url).content.decode()
+    return body.count("<option")
+
+
+@pytest.mark.parametrize(
+    ("user", "url", "field"),
+    [
+        ("org_a", "postings:create", "predecessor"),
+        ("org_a", "postings:create", "sending_unit"),
+        ("org_a", "cadres:create", "unit"),
+        ("admin", "postings:batch_create", "unit"),
+        ("org_a", "postings:assignment_add", "unit"),
+    ],
+)
+def test_forms_list_no_option_per_posting_or_unit(
+    request, login, tree, world, user, url, field
+):
+    client = login(request.getfixturevalue(user))
+    args = [world.a.posting.pk] if url == "postings:assignment_add" else []
+    url = reverse(url, args=args)
+    before = _option_count(client, url)
+    for n in range(5):
+        unit = UnitFactory(name=f"新增单位{n}", parent=tree.county_a)
+        PostingFactory(
+            cadre=CadreFactory(unit=tree.organ_a),
+            receiving_unit=unit,
+            status=Posting.Status.COMPLETED,
+        )
+    body = client.get(url).content.decode()
+    assert body.count("<option") == before
+    assert "新增单位" not in body
+    assert f'<input type="text" name="{field}"' in body
+    assert f'<select name="{field}"' not in body
+
+
+@pytest.fixture
+def finished(tree):
+    return PostingFactory(
+        cadre=CadreFactory(name="上官前任", unit=tree.organ_a),
+        receiving_unit=tree.township_a1,
+        start_date=dt.date(2024, 3, 1),
+        status=Posting.Status.COMPLETED,
+    )
+
+
+def _posting_data(cadre, tree, **changes) -> dict:
+    return {
+        "cadre": cadre.pk,
+        "kind": "downward",
+        "sending_unit": tree.organ_a.pk,
+        "receiving_unit": tree.township_a1.pk,
+        "title": "乡镇长助理",
+        "category": PostCategory.TOWNSHIP_LEADER,
+        "start_date": "2026-01-01",
+        "planned_end_date": "2027-01-01",
+        **changes,
+    }
+
+
+def test_a_predecessor_is_suggested_by_its_cadres_name_and_saved(
+    login, org_a, tree, world, finished
+):
+    client = login(org_a)
+    label = "上官前任 · 甲一镇 乡镇长助理（2024-03-01）"
+    assert label in _suggested(client, "postings", "上官")
+    assert CADRE_B_NAME not in _suggested(client, "postings", CADRE_B_NAME)
+    cadre = CadreFactory(name="周新来", unit=tree.organ_a, rank=Rank.SECTION)
+    response = client.post(
+        reverse("postings:create"),
+        _posting_data(cadre, tree, predecessor=label),
+    )
+    assert response.status_code == 302
+    assert Posting.objects.get(cadre=cadre).predecessor == finished
+
+
+@pytest.mark.parametrize("how", ["number", "suggestion", "name"])
+def test_a_predecessor_out_of_scope_is_refused_and_nothing_written(
+    login, org_a, tree, world, how
+):
+    other = world.b.posting
+    typed = {
+        "number": str(other.pk),
+        "suggestion": f"{CADRE_B_NAME} · 乙一镇 乡镇长助理 #{other.pk}",
+        "name": CADRE_B_NAME,
+    }[how]
+    cadre = CadreFactory(name="周新来", unit=tree.organ_a, rank=Rank.SECTION)
+    response = login(org_a).post(
+        reverse("postings:create"), _posting_data(cadre, tree, predecessor=typed)
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["predecessor"] == [INVALID_CHOICE]
+    assert not Posting.objects.filter(cadre=cadre).exists()
+
+
+def test_a_refused_posting_shows_the_chosen_predecessor_again(
+    login, org_a, tree, finished
+):
+    cadre = CadreFactory(name="周新来", unit=tree.organ_a, rank=Rank.SECTION)
+    data = _posting_data(cadre, tree, predecessor=finished.pk, title="")
+    response = login(org_a).post(reverse("postings:create"), data)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'value="上官前任 · 甲一镇 乡镇长助理（2024-03-01）"' in body
+    assert not Posting.objects.filter(cadre=cadre).exists()
+
+
+def _cadre_data(unit) -> dict:
+    return {
+        "name": "林晓雯",
+        "id_number": NEW_CADRE_NUMBER,
+        "gender": "F",
+        "birth_date": "1988-03-14",
+        "unit": unit,
+        "position": "科员",
+        "rank": Rank.DEPUTY_SECTION,
+    }
+
+
+def test_a_cadres_unit_is_typed_and_saved(login, org_a, tree):
+    response = login(org_a).post(
+        reverse("cadres:create"), _cadre_data("甲县财政局（甲县）")
+    )
+    assert response.status_code == 302
+    assert Cadre.objects.get(id_number=NEW_CADRE_NUMBER).unit == tree.organ_a
+
+
+@pytest.mark.parametrize("how", ["number", "name"])
+def test_a_cadres_unit_outside_the_jurisdiction_is_refused(login, org_a, tree, how):
+    typed = str(tree.organ_b.pk) if how == "number" else tree.organ_b.name
+    response = login(org_a).post(reverse("cadres:create"), _cadre_data(typed))
+    assert response.status_code == 200
+    assert response.context["form"].errors["unit"] == [INVALID_CHOICE]
+    assert f'value="{typed}"' in response.content.decode()
+    assert not Cadre.objects.filter(id_number=NEW_CADRE_NUMBER).exists()
+
+
+def test_an_assignment_unit_is_typed_and_saved(login, org_a, tree, world):
+    posting = world.a.posting
+    response = login(org_a).post(
+        reverse("postings:assignment_add", args=[posting.pk]),
+        {
+            "kind": Assignment.Kind.CONCURRENT,
+            "unit": "甲一村",
+            "title": "第一书记",
+            "start_date": posting.start_date + dt.timedelta(days=30),
+            "end_date": "",
+        },
+    )
+    assert response.status_code == 302
+    assert posting.assignments.get().unit == tree.village_a1
+
+
+def test_the_admin_types_a_batchs_unit(login, admin, tree):
+    data = {
+        "name": "2026年第一批上派下挂",
+        "year": 2026,
+        "unit": "甲县",
+        "kinds": ["downward"],
+        "planned_count": 12,
+        "mobilised_on": "2026-03-01",
+        "exam_weight": 60,
+        "notes": "",
+        **{f"term_{c}": DEFAULT_TERMS[c] for c in PostCategory.values},
+    }
+    response = login(admin).post(reverse("postings:batch_create"), data)
+    assert response.status_code == 302
+    assert Batch.objects.get().unit == tree.county_a
+    data["unit"] = "不存在的单位"
+    response = login(admin).post(reverse("postings:batch_create"), data)
+    assert response.context["form"].errors["unit"] == [INVALID_CHOICE]
+    assert Batch.objects.count() == 1

@@ -54,12 +54,13 @@ def test_org_staff_and_host_leader_complete_the_foundation_journey(
     number = idcard.make("320581", dt.date(1988, 3, 14), 37, "F")
     page.fill("#id_name", "林晓雯")
     page.fill("#id_id_number", number[:17] + ("0" if number[17] != "0" else "1"))
-    page.select_option("#id_unit", label="清河县财政局")
+    pick(page, "#id_unit", "清河县财政局")
     page.select_option("#id_rank", label="副科")
     submit(page)
     assert page.locator(".invalid-feedback, .alert-danger").first.is_visible()
     assert "校验位不正确" in page.content()
     assert page.input_value("#id_name") == "林晓雯"  # the form remembers input
+    assert page.input_value("#id_unit") == "清河县财政局（清河县）"
     page.fill("#id_id_number", number)
     submit(page)
     page.wait_for_selector("text=已登记干部 林晓雯")
