@@ -181,16 +181,17 @@ class LookupField(forms.ModelChoiceField):
         return self.source.label(obj)
 
     def prepare_value(self, value):
-        """Initial pks show as their label; typed text stays as typed."""
+        """Initial pks show as their label; typed text (a number out of scope
+        included) stays as typed."""
         if isinstance(value, Model):
             return value
         if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
-            return (
+            found = (
                 self.queryset.select_related(*self.source.related)
                 .filter(pk=value)
                 .first()
-                or ""
             )
+            return found if found is not None else str(value)
         return value
 
     def to_python(self, value):
