@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from guazhi.forms import submit
 from guazhi.http import AuthenticatedHttpRequest
-from guazhi.listing import columns, page_context, paginate, querystring, sorted_queryset
+from guazhi.listing import columns, page_context, paginate, sorted_queryset, status_tabs
 from guazhi.queries import correlated_count
 from postings.models import Posting
 
@@ -261,7 +261,10 @@ def round_list(request: AuthenticatedHttpRequest):
         .values_list("status")
         .annotate(n=Count("pk"))
     )
-    page = paginate(request, qs)
+    # The status filter is the one the counts leave out: the total follows.
+    status = getattr(form, "cleaned_data", {}).get("status", "")
+    tabs = status_tabs(request, Round.Status.choices, counts, status)
+    page = paginate(request, qs, count=tabs["total"])
     head = [
         (_("轮次名称"), "name"),
         (_("类型"), "kind"),
@@ -271,15 +274,6 @@ def round_list(request: AuthenticatedHttpRequest):
         (_("考核人数"), "count"),
         (_("状态"), "status"),
     ]
-    status_counts = [
-        (
-            value,
-            label,
-            counts.get(value, 0),
-            querystring(request, status=value, page=None),
-        )
-        for value, label in Round.Status.choices
-    ]
     return render(
         request,
         "assessment/round_list.html",
@@ -287,8 +281,7 @@ def round_list(request: AuthenticatedHttpRequest):
             "form": form,
             "rounds": page,
             "columns": columns(request, head, sort),
-            "status_counts": status_counts,
-            "total": page.paginator.count,
+            **tabs,
             **page_context(request, page),
         },
     )

@@ -59,6 +59,27 @@ def querystring(request: HttpRequest, **changes) -> str:
     return params.urlencode()
 
 
+def status_tabs(
+    request: HttpRequest, choices, counts: dict, selected: str = ""
+) -> dict:
+    """The status pills above a list (_status_tabs.html): each status with its
+    count under the other filters and a link to it; the total is the selected
+    status's count, or all of them, so it doubles as the paginator's count."""
+    total = counts.get(selected, 0) if selected else sum(counts.values())
+    return {
+        "total": total,
+        "status_counts": [
+            (
+                value,
+                label,
+                counts.get(value, 0),
+                querystring(request, status=value, page=None),
+            )
+            for value, label in choices
+        ],
+    }
+
+
 def paginate(
     request: HttpRequest,
     qs,

@@ -21,7 +21,14 @@ from guazhi.access import role_may_use
 from guazhi.excel import XLSX_CONTENT_TYPE
 from guazhi.forms import submit
 from guazhi.http import AuthenticatedHttpRequest
-from guazhi.listing import columns, page_context, paginate, querystring, sorted_queryset
+from guazhi.listing import (
+    columns,
+    page_context,
+    paginate,
+    querystring,
+    sorted_queryset,
+    status_tabs,
+)
 
 from . import exports, services
 from .forms import (
@@ -73,8 +80,8 @@ def posting_list(request: AuthenticatedHttpRequest):
     }
     # The status filter is the one the counts leave out: the total follows.
     status = form.cleaned_data.get("status") if form.is_bound else ""
-    total = counts.get(status, 0) if status else sum(counts.values())
-    page = paginate(request, qs, count=total)
+    tabs = status_tabs(request, Posting.Status.choices, counts, status)
+    page = paginate(request, qs, count=tabs["total"])
     head = [
         (_("干部"), "cadre"),
         (_("类型"), "kind"),
@@ -86,15 +93,6 @@ def posting_list(request: AuthenticatedHttpRequest):
         (_("中期考核"), "midterm"),
         (_("状态"), "status"),
     ]
-    status_counts = [
-        (
-            value,
-            label,
-            counts.get(value, 0),
-            querystring(request, status=value, page=None),
-        )
-        for value, label in Posting.Status.choices
-    ]
     return render(
         request,
         "postings/posting_list.html",
@@ -102,8 +100,7 @@ def posting_list(request: AuthenticatedHttpRequest):
             "form": form,
             "postings": page,
             "columns": columns(request, head, sort),
-            "status_counts": status_counts,
-            "total": total,
+            **tabs,
             "export_query": querystring(request, page=None),
             **page_context(request, page),
         },
