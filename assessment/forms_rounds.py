@@ -14,7 +14,7 @@ from postings.models import Batch, Posting
 
 from . import config as rules
 from .models import GRADE_ORDER, Dimension, Round, Source, Template
-from .services import holding_units, in_scope_q
+from .services import holding_units
 
 GROUP_ROWS = 5  # rater-group rows on the form; blank rows are ignored
 THRESHOLD_LABELS = {
@@ -359,7 +359,7 @@ class RoundEditForm(RoundPeriodForm):
     def __init__(self, *args, round_: Round, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["postings"].queryset = Posting.objects.visible_to(user).filter(
-            in_scope_q(round_.unit)
+            Posting.in_subtree_q(round_.unit)
         )
         if not self.is_bound:
             self.initial.update(

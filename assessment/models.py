@@ -56,16 +56,14 @@ class TemplateQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Org staff see templates of their jurisdiction and of units above it
         (a province's template serves its counties); admins see all."""
-        from cadres.models import Role
+        from cadres.models import Role, ancestor_paths
 
         role = getattr(user, "role", None)
         if role == Role.ADMIN:
             return self
         if role == Role.ORG_STAFF:
             path = user.unit.path
-            # "/00000001/00000007/" -> "/00000001/", "/00000001/00000007/"
-            ancestors = [path[:i] for i in range(10, len(path) + 1, 9)]
-            return self.filter(unit__path__in=ancestors) | self.filter(
+            return self.filter(unit__path__in=ancestor_paths(path)) | self.filter(
                 unit__path__startswith=path
             )
         return self.none()

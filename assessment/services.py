@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from cadres.models import Role, Unit, User
+from cadres.models import Role, Unit, User, ancestor_paths
 from postings.models import Batch, Posting
 
 from . import config as rules
@@ -59,11 +59,6 @@ def require_round_status(round_, *statuses):
         _("本轮考核已开始评分，不能再调整考核对象和考核期。"),
         code="round_collecting",
     )
-
-
-def ancestor_paths(path: str) -> list[str]:
-    """ "/00000001/00000007/" -> ["/00000001/", "/00000001/00000007/"]."""
-    return [path[:i] for i in range(10, len(path) + 1, 9)]
 
 
 def _in_jurisdiction(user: User, unit: Unit) -> bool:
@@ -169,13 +164,6 @@ ROUND_TRANSITIONS = {
 }
 
 
-def in_scope_q(unit: Unit, prefix: str = "") -> Q:
-    """Postings whose sending or receiving unit lies in `unit`'s subtree."""
-    return Q(**{f"{prefix}sending_unit__path__startswith": unit.path}) | Q(
-        **{f"{prefix}receiving_unit__path__startswith": unit.path}
-    )
-
-
 def overlaps_q(start: dt.date, end: dt.date) -> Q:
     """Postings whose term (to the actual end where it ended) meets [start, end]."""
     return Q(start_date__lte=end) & (
@@ -196,7 +184,7 @@ def _posting_errors(
     """Why some of these postings cannot be in a round of `unit` over the period."""
     chosen = Posting.objects.filter(pk__in=posting_ids)
     errors = []
-    outside = chosen.exclude(in_scope_q(unit))
+    outside = chosen.exclude(Posting.in_subtree_q(unit))
     if outside.exists():
         errors.append(
             _(

@@ -34,6 +34,13 @@ class Gender(models.TextChoices):
     FEMALE = "F", _("女")
 
 
+def ancestor_paths(path: str) -> list[str]:
+    """The paths of a unit and every unit above it, top first:
+    "/00000001/00000007/" -> ["/00000001/", "/00000001/00000007/"]."""
+    ids = path.strip("/").split("/")
+    return ["/" + "/".join(ids[: i + 1]) + "/" for i in range(len(ids))]
+
+
 class UnitQuerySet(models.QuerySet):
     def subtree(self, unit: "Unit"):
         return self.filter(path__startswith=unit.path)

@@ -448,6 +448,17 @@ class Posting(models.Model):
         return within if beyond is None else within & ~beyond
 
     @staticmethod
+    def in_subtree_q(unit, prefix: str = "") -> Q:
+        """Postings whose sending or receiving unit lies in `unit`'s subtree:
+        what org staff of `unit` see, and what a round held by `unit` covers."""
+        # Unit ids as a subquery: the planner tests the postings' own unit
+        # columns instead of joining both units and matching paths per row.
+        inside = Unit.objects.subtree(unit).values("pk")
+        return Q(**{f"{prefix}sending_unit__in": inside}) | Q(
+            **{f"{prefix}receiving_unit__in": inside}
+        )
+
+    @staticmethod
     def scope_parts(user, prefix: str = "") -> tuple[Q, Q | None]:
         """The one place that decides posting scope: the postings `user` may
         see are those matching `within` and not `beyond` (None: nothing).
@@ -463,17 +474,12 @@ class Posting(models.Model):
         if role == Role.ADMIN:
             return Q(), None
         if role == Role.ORG_STAFF:
-            # Unit ids as a subquery: the planner tests the postings' own unit
-            # columns instead of joining both units and matching paths per row.
             if user.unit.parent_id is None:
                 outside = Unit.objects.beyond(user.unit).values("pk")
                 return Q(), Q(**{f"{prefix}sending_unit__in": outside}) & Q(
                     **{f"{prefix}receiving_unit__in": outside}
                 )
-            inside = Unit.objects.subtree(user.unit).values("pk")
-            return Q(**{f"{prefix}sending_unit__in": inside}) | Q(
-                **{f"{prefix}receiving_unit__in": inside}
-            ), None
+            return Posting.in_subtree_q(user.unit, prefix), None
         if role == Role.HOST_LEADER:
             # The host's access follows the posting: none while it is only
             # proposed; from activation on; once it has ended, read-only and

@@ -17,7 +17,7 @@ from django.db.models.functions import (
 )
 from django.utils import timezone
 
-from cadres.models import Cadre, Rank, Role, Unit, User
+from cadres.models import Cadre, Rank, Role, Unit, User, ancestor_paths
 
 from . import placement
 from .models import (
@@ -318,18 +318,12 @@ def assignment_add(*, posting: Posting, by: User, **fields) -> Assignment:
     return assignment
 
 
-def _ancestor_paths(path: str) -> list[str]:
-    """ "/1/7/42/" -> ["/1/", "/1/7/", "/1/7/42/"]."""
-    ids = path.strip("/").split("/")
-    return ["/" + "/".join(ids[: i + 1]) + "/" for i in range(len(ids))]
-
-
 def jurisdiction_staff_ids(*postings: Posting) -> set[int]:
     """Active org staff whose jurisdiction holds a sending or receiving unit."""
     paths = set()
     for posting in postings:
-        paths.update(_ancestor_paths(posting.sending_unit.path))
-        paths.update(_ancestor_paths(posting.receiving_unit.path))
+        paths.update(ancestor_paths(posting.sending_unit.path))
+        paths.update(ancestor_paths(posting.receiving_unit.path))
     return set(
         User.objects.filter(
             role=Role.ORG_STAFF, is_active=True, unit__path__in=paths
