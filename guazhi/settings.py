@@ -5,6 +5,7 @@ which is what `make run` uses. DATABASE_URL switches to PostgreSQL, REDIS_URL
 to a Redis broker, GUAZHI_PRODUCTION=1 to the hardened production mode.
 """
 
+import hashlib
 import os
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
@@ -131,6 +132,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "guazhi.access.navigation",
             ],
+            "libraries": {"fastforms": "guazhi.fasthtml"},
         },
     }
 ]
@@ -235,14 +237,20 @@ else:
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", "0")
 
 # The cache holds short-lived counters shared by every web process (the ballot
-# code rate limit): Redis when configured, else files under var/ so that the
-# processes of `make run` share it too.
+# code rate limit) and the list pages' counts (guazhi.countcache): Redis when
+# configured, else files under var/ so that the processes of `make run` share
+# it too. Keys are prefixed by the database they describe, so that the demo and
+# the bench database (or two deployments on one Redis) never read each other's.
+_DB_ID = "{ENGINE}|{HOST}|{PORT}|{NAME}".format_map(
+    {k: DATABASES["default"].get(k, "") for k in ("ENGINE", "HOST", "PORT", "NAME")}
+)
+CACHE_KEY_PREFIX = "guazhi-" + hashlib.sha1(_DB_ID.encode()).hexdigest()[:8]
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "guazhi",
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
         }
     }
 else:
@@ -250,6 +258,9 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(BASE_DIR / "var" / "cache"),
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+            # Counts per scope and filter: more than the default 300 entries.
+            "OPTIONS": {"MAX_ENTRIES": 20000},
         }
     }
 CELERY_TASK_IGNORE_RESULT = True

@@ -5,3 +5,12 @@ class PostingsConfig(AppConfig):
     verbose_name = "挂职"
     name = "postings"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from cadres.models import Appraisal, Cadre, MonthlyNote, Unit
+        from guazhi import countcache
+
+        from .models import Posting
+
+        # The models the list pages' cached counts read (guazhi.countcache).
+        countcache.track(Posting, Cadre, Unit, Appraisal, MonthlyNote)

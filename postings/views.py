@@ -16,13 +16,16 @@ from django.views.decorators.http import require_http_methods, require_POST
 from assessment.evaluations import posting_tasks
 from cadres import union
 from cadres.dossier import mark_locked
-from cadres.models import NoteMonthLock
+from cadres.models import Appraisal, Cadre, NoteMonthLock, Unit
 from guazhi.access import role_may_use
+from guazhi.countcache import counted, scope_key
 from guazhi.excel import XLSX_CONTENT_TYPE
+from guazhi.fasthtml import esc, join_rows, labels, url_for, ymd
 from guazhi.forms import submit
 from guazhi.http import AuthenticatedHttpRequest
 from guazhi.listing import (
     columns,
+    filter_key,
     page_context,
     paginate,
     querystring,
@@ -68,20 +71,32 @@ def _filtered_postings(request: AuthenticatedHttpRequest):
     return form, qs, sort
 
 
+# What the postings list's counts read (guazhi.countcache): the postings, the
+# cadres' names (q), the unit tree (scope, region) and appraisals (a host
+# leader's scope ends with the appraisal).
+POSTING_COUNT_MODELS = (Posting, Cadre, Unit, Appraisal)
+
+
 def posting_list(request: AuthenticatedHttpRequest):
     form, qs, sort = _filtered_postings(request)
-    # Counts per status under every other filter, so each tab shows its number.
-    other_filters = form.filter(
-        Posting.objects.all(), today=timezone.localdate(), ignore=("status",)
-    )
-    counts = {
-        status: n
-        for (status,), n in other_filters.count_visible(request.user, "status").items()
-    }
+    today = timezone.localdate()
+
+    def count_by_status():
+        # Counts per status under every other filter, so each tab shows its number.
+        other_filters = form.filter(Posting.objects.all(), today=today, ignore=("status",))
+        return {
+            status: n
+            for (status,), n in other_filters.count_visible(
+                request.user, "status"
+            ).items()
+        }
+
+    key = f"postings:{scope_key(request.user)}:{today}:{filter_key(request, 'status')}"
+    counts = counted(key, POSTING_COUNT_MODELS, count_by_status)
     # The status filter is the one the counts leave out: the total follows.
     status = form.cleaned_data.get("status") if form.is_bound else ""
     tabs = status_tabs(request, Posting.Status.choices, counts, status)
-    page = paginate(request, qs, count=tabs["total"])
+    page = paginate(request, qs.values_list(*ROW_FIELDS), count=tabs["total"])
     head = [
         (_("干部"), "cadre"),
         (_("类型"), "kind"),
@@ -98,12 +113,62 @@ def posting_list(request: AuthenticatedHttpRequest):
         "postings/posting_list.html",
         {
             "form": form,
-            "postings": page,
+            "rows": posting_rows(page.object_list),
             "columns": columns(request, head, sort),
             **tabs,
             "export_query": querystring(request, page=None),
             **page_context(request, page),
         },
+    )
+
+
+ROW_FIELDS = (
+    "pk",
+    "cadre__name",
+    "kind",
+    "sending_unit__name",
+    "receiving_unit__name",
+    "title",
+    "start_date",
+    "planned_end_date",
+    "midterm_date",
+    "status",
+)
+STATUS_BADGES = {
+    Posting.Status.ACTIVE: "text-bg-success",
+    Posting.Status.PROPOSED: "text-bg-info",
+    Posting.Status.ENDED_EARLY: "text-bg-warning",
+}
+
+
+def posting_rows(rows) -> str:
+    """The roster's rows (guazhi.fasthtml): ROW_FIELDS tuples, one <tr> each."""
+    detail = url_for("postings:detail")
+    kinds, statuses = labels(Posting.Kind.choices), labels(Posting.Status.choices)
+    return join_rows(
+        (
+            f'<tr><td><a href="{detail(pk)}">{esc(cadre)}</a></td>'
+            f"<td>{kinds.get(kind, esc(kind))}</td><td>{esc(sending)}</td>"
+            f"<td>{esc(receiving)}</td><td>{esc(title)}</td>"
+            f"<td>{ymd(start)}</td><td>{ymd(end)}</td><td>{ymd(midterm)}</td>"
+            f'<td><span class="badge status-{status} '
+            f'{STATUS_BADGES.get(status, "text-bg-secondary")}">'
+            f"{statuses.get(status, esc(status))}</span></td></tr>"
+            for (
+                pk,
+                cadre,
+                kind,
+                sending,
+                receiving,
+                title,
+                start,
+                end,
+                midterm,
+                status,
+            ) in rows
+        ),
+        _("没有符合条件的挂职。"),
+        9,
     )
 
 
