@@ -8,6 +8,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from guazhi.countcache import WriteTrackingQuerySet
+
 from . import idcard
 
 
@@ -41,7 +43,7 @@ def ancestor_paths(path: str) -> list[str]:
     return ["/" + "/".join(ids[: i + 1]) + "/" for i in range(len(ids))]
 
 
-class UnitQuerySet(models.QuerySet):
+class UnitQuerySet(WriteTrackingQuerySet):
     def subtree(self, unit: "Unit"):
         return self.filter(path__startswith=unit.path)
 
@@ -155,7 +157,7 @@ class User(AbstractUser):
         return self.role in (Role.ORG_STAFF, Role.ADMIN)
 
 
-class CadreQuerySet(models.QuerySet):
+class CadreQuerySet(WriteTrackingQuerySet):
     def visible_to(self, user):
         """Cadres with a posting the user may see, plus the members of their unit(s).
 
@@ -232,7 +234,7 @@ class Cadre(models.Model):
         )
 
 
-class PostingRecordQuerySet(models.QuerySet):
+class PostingRecordQuerySet(WriteTrackingQuerySet):
     """Records reached through their posting: the posting's scope is theirs."""
 
     def visible_to(self, user):

@@ -5,14 +5,16 @@ this table decides only which roles may reach a view at all. A URL that is not
 in the table is refused for everyone, and a test fails until it is listed.
 """
 
+import functools
 import logging
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.translation import gettext_lazy as _
 
 from cadres.models import Role
+from guazhi import countcache
 
 log = logging.getLogger(__name__)
 
@@ -195,6 +197,17 @@ class UrlPermissions:
         return role_may_use(self.role, key.replace("__", ":"))
 
 
+@functools.cache
+def _nav_items(role: str, prefix: str) -> tuple[tuple[str, str, str], ...]:
+    """(view name, URL, label) of the menu a role sees; URLs are fixed, so
+    they are reversed once per process (and script prefix)."""
+    return tuple(
+        (name, reverse(name), label)
+        for name, label in NAV_ITEMS
+        if role_may_use(role, name)
+    )
+
+
 def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
@@ -202,15 +215,19 @@ def navigation(request: HttpRequest) -> dict:
     from postings.models import Reminder
 
     items = [
-        {"url": reverse(name), "label": label, "name": name}
-        for name, label in NAV_ITEMS
-        if role_may_use(user.role, name)
+        {"url": url, "label": label, "name": name}
+        for name, url, label in _nav_items(user.role, get_script_prefix())
     ]
     current = request.resolver_match.view_name if request.resolver_match else ""
     return {
         "nav_items": items,
         "nav_current_app": current.split(":")[0],
-        "unread_reminders": Reminder.objects.visible_to(user).unread().count(),
+        # The badge on every page: cached until a reminder is written.
+        "unread_reminders": countcache.counted(
+            f"unread:{user.pk}",
+            (Reminder,),
+            lambda: Reminder.objects.visible_to(user).unread().count(),
+        ),
         "show_admin_link": role_may_use(user.role, "admin:index"),
         "may": UrlPermissions(user.role),
     }

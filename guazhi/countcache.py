@@ -15,8 +15,10 @@ next request.
 - A model's generation changes on every save and delete (signals, connected
   by `track`) and again when the transaction commits, so a count computed
   from data read before the commit is never stored under the new generation.
-  `QuerySet.update()`, `bulk_create()` and raw SQL send no signal: code that
-  changes a tracked model that way calls `bump(Model)` (the large seed does).
+  `QuerySet.update()`, `bulk_create()` and `bulk_update()` send no signal:
+  the tracked models' querysets derive from `WriteTrackingQuerySet`, which
+  bumps for them; code writing a tracked model in raw SQL calls `bump(Model)`
+  itself (the reminder sweep, the seeds).
 - The generation is a fresh random value, not a counter: two writers racing
   cannot end up on the same generation, and a cache that lost a generation
   key starts a new one instead of reviving old counts.
@@ -31,7 +33,7 @@ from typing import TypeVar
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.db.models.signals import post_delete, post_save
 
 T = TypeVar("T")
@@ -56,6 +58,35 @@ def bump(*models: type[Model]) -> None:
 
 def _on_write(sender, **kwargs) -> None:
     bump(sender)
+
+
+def bump_all() -> None:
+    """Every tracked model changed (a seed rewrote the database)."""
+    for label in _TRACKED:
+        cache.set(f"countgen:{label}", token_hex(6), None)
+
+
+class WriteTrackingQuerySet(QuerySet):
+    """The writes that send no signal bump a tracked model's generation too."""
+
+    def _bump(self) -> None:
+        if self.model._meta.label_lower in _TRACKED:
+            bump(self.model)
+
+    def update(self, **kwargs):
+        rows = super().update(**kwargs)
+        self._bump()
+        return rows
+
+    def bulk_create(self, objs, *args, **kwargs):
+        made = super().bulk_create(objs, *args, **kwargs)
+        self._bump()
+        return made
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        rows = super().bulk_update(objs, fields, *args, **kwargs)
+        self._bump()
+        return rows
 
 
 def track(*models: type[Model]) -> None:

@@ -10,7 +10,8 @@ class PostingsConfig(AppConfig):
         from cadres.models import Appraisal, Cadre, MonthlyNote, Unit
         from guazhi import countcache
 
-        from .models import Posting
+        from .models import Posting, Reminder
 
-        # The models the list pages' cached counts read (guazhi.countcache).
-        countcache.track(Posting, Cadre, Unit, Appraisal, MonthlyNote)
+        # The models the cached counts read (guazhi.countcache): the list
+        # pages' and the unread-reminder badge's.
+        countcache.track(Posting, Cadre, Unit, Appraisal, MonthlyNote, Reminder)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from cadres.models import Rank, Role, Unit
+from guazhi.countcache import WriteTrackingQuerySet
 
 
 def midpoint(start: dt.date, end: dt.date) -> dt.date:
@@ -275,7 +276,7 @@ def count_in_scope(qs, parts: tuple[Q, Q | None], *by: str) -> Counter:
     return counts
 
 
-class PostingQuerySet(models.QuerySet):
+class PostingQuerySet(WriteTrackingQuerySet):
     def visible_to(self, user):
         return self.filter(Posting.scope_q(user))
 
@@ -502,7 +503,7 @@ class Posting(models.Model):
         self.midterm_date = midpoint(self.start_date, self.planned_end_date)
 
 
-class ReminderQuerySet(models.QuerySet):
+class ReminderQuerySet(WriteTrackingQuerySet):
     def visible_to(self, user):
         if not getattr(user, "is_authenticated", False):
             return self.none()

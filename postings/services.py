@@ -18,6 +18,7 @@ from django.db.models.functions import (
 from django.utils import timezone
 
 from cadres.models import Cadre, Rank, Role, Unit, User, ancestor_paths
+from guazhi import countcache
 
 from . import placement
 from .models import (
@@ -407,6 +408,8 @@ def reminders_sweep_midterm(*, today: dt.date | None = None) -> int:
         for sql, role in ((staff, Role.ORG_STAFF), (leaders, Role.HOST_LEADER)):
             cursor.execute(sql, [*head, *due_params, role, True])
             created += cursor.rowcount
+    if created:
+        countcache.bump(Reminder)  # raw SQL sends no signal
     return created
 
 

@@ -160,3 +160,30 @@ def test_fast_field_selects_the_chosen_option(tree, org_city):
     assert '<option value="upward" selected>上派</option>' in html
     assert '<option value="outward">外派</option>' in html
     assert html.startswith('<div id="div_id_kind" class="mb-3"><label for="id_kind"')
+
+
+def _badge(body: str) -> int:
+    return int(re.search(r'id="unread-count">(\d+)<', body).group(1))
+
+
+def test_the_unread_badge_follows_the_sweep_and_mark_all_read(login, tree, org_a):
+    """The badge is cached; the sweep (raw SQL) and "all read" (an UPDATE) both
+    send no model signal, and both show on the next page."""
+    import datetime as dt
+
+    from postings.services import reminders_sweep_midterm
+
+    today = dt.date(2026, 6, 1)
+    PostingFactory(
+        sending_unit=tree.organ_a,
+        receiving_unit=tree.township_a1,
+        start_date=today - dt.timedelta(days=180),
+        planned_end_date=today + dt.timedelta(days=190),
+    )
+    client = login(org_a)
+    url = reverse("postings:list")
+    assert _badge(client.get(url).content.decode()) == 0
+    assert reminders_sweep_midterm(today=today) >= 1
+    assert _badge(client.get(url).content.decode()) == 1
+    client.post(reverse("postings:notifications_read_all"))
+    assert _badge(client.get(url).content.decode()) == 0
