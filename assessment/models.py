@@ -21,6 +21,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from guazhi.countcache import WriteTrackingQuerySet
+
 
 class Dimension(models.TextChoices):
     """德、能、勤、绩、廉 — fixed codes; a template sets their weights."""
@@ -132,7 +134,7 @@ class TemplateVersion(models.Model):
         return f"{self.template.name} v{self.number}"
 
 
-class RoundQuerySet(models.QuerySet):
+class RoundQuerySet(WriteTrackingQuerySet):
     def visible_to(self, user):
         """Org staff see rounds held by a unit in their jurisdiction; admins all.
 
@@ -259,7 +261,7 @@ class RoundEvent(models.Model):
         return f"{self.round_id} {self.from_status}→{self.to_status}"
 
 
-class AssessmentQuerySet(models.QuerySet):
+class AssessmentQuerySet(WriteTrackingQuerySet):
     def visible_to(self, user):
         """Through the posting's scope, as every record of a posting."""
         from postings.models import Posting

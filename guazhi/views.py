@@ -5,19 +5,32 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import render
 
+from cadres.models import Appraisal, Unit
+from guazhi.countcache import counted, scope_key
 from guazhi.http import AuthenticatedHttpRequest
 from postings.models import Posting, Reminder
 
+# What the dashboard's counts read (guazhi.countcache): the postings and
+# what a posting's scope reads, the unit tree (org staff) and the appraisals
+# (a host leader's scope ends with the appraisal).
+HOME_COUNT_MODELS = (Posting, Unit, Appraisal)
+
 
 def home(request: AuthenticatedHttpRequest):
-    # One pass over the postings in scope: counts per (status, kind).
-    counts, by_kind = Counter(), Counter()
-    for (status, kind), n in Posting.objects.count_visible(
-        request.user, "status", "kind"
-    ).items():
-        counts[status] += n
-        if status == Posting.Status.ACTIVE:
-            by_kind[kind] += n
+    def count_by_status_and_kind():
+        # One pass over the postings in scope: counts per (status, kind).
+        counts, by_kind = Counter(), Counter()
+        for (status, kind), n in Posting.objects.count_visible(
+            request.user, "status", "kind"
+        ).items():
+            counts[status] += n
+            if status == Posting.Status.ACTIVE:
+                by_kind[kind] += n
+        return dict(counts), dict(by_kind)
+
+    counts, by_kind = counted(
+        f"home:{scope_key(request.user)}", HOME_COUNT_MODELS, count_by_status_and_kind
+    )
     return render(
         request,
         "home.html",
@@ -28,7 +41,10 @@ def home(request: AuthenticatedHttpRequest):
             "kind_counts": [
                 (v, label, by_kind.get(v, 0)) for v, label in Posting.Kind.choices
             ],
-            "reminders": Reminder.objects.visible_to(request.user).unread()[:8],
+            # The latest eight unread: two columns, no model instances.
+            "reminders": Reminder.objects.visible_to(request.user)
+            .unread()
+            .values_list("message", "created_at")[:8],
         },
     )
 

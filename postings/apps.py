@@ -7,11 +7,27 @@ class PostingsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from cadres.models import Appraisal, Cadre, MonthlyNote, Unit
+        from assessment.models import Assessment, Round
+        from cadres.models import Appraisal, Cadre, MonthlyNote, Unit, User
         from guazhi import countcache
 
-        from .models import Posting, Reminder
+        from .models import Nomination, OpenPost, Posting, Reminder
 
         # The models the cached counts read (guazhi.countcache): the list
-        # pages' and the unread-reminder badge's.
-        countcache.track(Posting, Cadre, Unit, Appraisal, MonthlyNote, Reminder)
+        # pages' and the unread-reminder badge's; a closed round's results
+        # table (assessment.views_results) reads assessments and rounds too;
+        # a batch's ranking and counts (postings.batch_page) its nominations
+        # and open posts, the ranking's rows the deciders' names (users).
+        countcache.track(
+            Posting,
+            Cadre,
+            Unit,
+            Appraisal,
+            MonthlyNote,
+            Reminder,
+            Assessment,
+            Round,
+            Nomination,
+            OpenPost,
+            User,
+        )

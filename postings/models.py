@@ -76,7 +76,7 @@ class BatchQuerySet(models.QuerySet):
         return self.filter(batch_scope_q(user))
 
 
-class BatchChildQuerySet(models.QuerySet):
+class BatchChildQuerySet(WriteTrackingQuerySet):
     def visible_to(self, user):
         return self.filter(batch_scope_q(user, prefix="batch__"))
 
