@@ -8,14 +8,17 @@ summary panel. The page, the print view and the Excel export all use it.
 
 import calendar
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.conf import settings
 from django.db.models import Count, Exists, IntegerField, Model, OuterRef, Subquery
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from assessment.models import Assessment, Round
@@ -39,6 +42,38 @@ from .models import (
     Warning,
     WorkLog,
 )
+
+
+def url_for(viewname: str, *first) -> Callable[[int], str]:
+    """pk -> reverse(viewname, args=[*first, pk]) (guazhi.fasthtml.url_for,
+    with leading arguments), reversed once per process for each URL setting:
+    a dossier page links a dozen kinds of page."""
+    return _url_maker(viewname, first, *_url_setting())
+
+
+def fixed_url(viewname: str) -> str:
+    """reverse(viewname) of a URL without arguments, cached as `url_for`."""
+    return _fixed_url(viewname, *_url_setting())
+
+
+def _url_setting() -> tuple:
+    """What a reversed URL depends on besides the view and its arguments."""
+    urlconf = get_urlconf() or settings.ROOT_URLCONF
+    return get_script_prefix(), urlconf, get_language()
+
+
+@functools.lru_cache(maxsize=256)
+def _fixed_url(viewname: str, prefix, urlconf, language) -> str:
+    return reverse(viewname, urlconf=urlconf)
+
+
+@functools.lru_cache(maxsize=256)
+def _url_maker(viewname: str, first: tuple, prefix, urlconf, language):
+    marker = 2147480000
+    url = reverse(viewname, args=[*first, marker], urlconf=urlconf)
+    head, _sep, tail = url.rpartition(str(marker))
+    return lambda pk: f"{head}{pk}{tail}"
+
 
 # --- Dates and schedules -----------------------------------------------------
 
@@ -70,7 +105,11 @@ def expected_note_months(posting: Posting, today: dt.date) -> list[dt.date]:
     last, current = term_end(posting).replace(day=1), today.replace(day=1)
     while month <= last and month < current:
         months.append(month)
-        month = add_months(month, 1)
+        month = (
+            month.replace(month=month.month + 1)
+            if month.month < 12
+            else month.replace(year=month.year + 1, month=1)
+        )
     return months
 
 
@@ -113,7 +152,7 @@ class Slot:
 
     @property
     def label(self) -> str:
-        return Report.Kind(self.kind).label
+        return _choice_label(get_language(), Report, "kind", self.kind)
 
 
 def report_schedule(posting: Posting, reports: list[Report]) -> list[Slot]:
@@ -221,22 +260,23 @@ class Kind:
     edit_url: str = ""  # URL name of the author's edit page
     history: str = ""  # key of the record's history page
     name: str = ""  # when not the model's verbose name
-    load: Callable | None = None  # (posting ids, user) -> rows, if not the plain query
+    # (filter on the records, user) -> union.Part, if not the plain query
+    part: Callable | None = None
+    finish: Callable | None = None  # (rows, user): what the rows need after loading
 
     @property
     def label(self) -> str:
-        return str(self.name or self.model._meta.verbose_name)
+        return _kind_label(get_language(), self.key)
 
 
 def _local_date(value: dt.datetime) -> dt.date:
     return timezone.localtime(value).date()
 
 
-def _load_assessments(posting_ids, user) -> list:
+def _assessment_part(where: dict, user) -> union.Part:
     """考核结果: assessments whose round has closed (their results are stored),
-    in one query. Each gets `author` (the round's unit) and `created_at` (the
-    close) for the timeline, `ranked` (how many were ranked in the round) and
-    `detail_url` when `user` may open the explanation."""
+    each with `ranked` (how many were ranked in the round) and whether `user`
+    may see the round (`_finish_assessments`)."""
     ranked = (
         Assessment.objects.filter(round=OuterRef("round_id"), rank__isnull=False)
         .order_by()
@@ -244,27 +284,27 @@ def _load_assessments(posting_ids, user) -> list:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    rows = list(
-        Assessment.objects.filter(
-            posting_id__in=posting_ids, round__status=Round.Status.CLOSED
-        )
-        .select_related("round__unit")
-        .annotate(
+    return union.Part(
+        "assessment",
+        Assessment.objects.filter(**where, round__status=Round.Status.CLOSED).annotate(
             ranked=Subquery(ranked, output_field=IntegerField()),
             round_visible=Exists(
                 Round.objects.visible_to(user).filter(pk=OuterRef("round_id"))
             ),
-        )
+        ),
+        {"round": (), "round__unit": ()},
     )
+
+
+def _finish_assessments(rows, user) -> None:
+    """Each assessment gets `author` (the round's unit) and `created_at` (the
+    close) for the timeline, and `detail_url` when `user` may open the
+    explanation."""
     may_open = role_may_use(user.role, "assessment:assessment_detail")
+    detail = url_for("assessment:assessment_detail") if may_open and rows else None
     for a in rows:
         a.author, a.created_at = a.round.unit, a.round.closed_at
-        a.detail_url = (
-            reverse("assessment:assessment_detail", args=[a.pk])
-            if may_open and a.round_visible
-            else ""
-        )
-    return rows
+        a.detail_url = detail(a.pk) if detail and a.round_visible else ""
 
 
 def _assessment_title(a) -> str:
@@ -409,10 +449,40 @@ KINDS = [
         title=_assessment_title,
         fields=("score", "raw_grade", "grade", "grade_reason"),
         name=_("考核结果"),
-        load=_load_assessments,
+        part=_assessment_part,
+        finish=_finish_assessments,
     ),
 ]
 KIND_BY_KEY = {k.key: k for k in KINDS}
+
+
+# Labels translated once per language: a dossier page shows hundreds of them.
+
+
+@functools.cache
+def _kind_label(language: str | None, key: str) -> str:
+    spec = KIND_BY_KEY[key]
+    return str(spec.name or spec.model._meta.verbose_name)
+
+
+@functools.cache
+def _field_label(language: str | None, model: type[Model], name: str) -> str:
+    return str(model._meta.get_field(name).verbose_name)
+
+
+@functools.cache
+def _choice_labels(language: str | None, model: type[Model], name: str) -> dict:
+    return {v: str(label) for v, label in model._meta.get_field(name).flatchoices}
+
+
+def _choice_label(language: str | None, model: type[Model], name: str, value) -> str:
+    """`get_<name>_display()` of `value`, as a string."""
+    return _choice_labels(language, model, name).get(value, str(value))
+
+
+@functools.cache
+def _has_choices(model: type[Model], name: str) -> bool:
+    return bool(model._meta.get_field(name).choices)
 
 
 def display(record: Model, name: str) -> str:
@@ -420,8 +490,8 @@ def display(record: Model, name: str) -> str:
     value = getattr(record, name)
     if value is None or value == "":
         return ""
-    if record._meta.get_field(name).choices:
-        return str(getattr(record, f"get_{name}_display")())
+    if _has_choices(type(record), name):
+        return _choice_label(get_language(), type(record), name, value)
     if isinstance(value, dt.datetime):
         return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
     if isinstance(value, dt.date):
@@ -430,13 +500,15 @@ def display(record: Model, name: str) -> str:
 
 
 def field_label(model: type[Model], name: str) -> str:
-    return str(model._meta.get_field(name).verbose_name)
+    return _field_label(get_language(), model, name)
 
 
 def record_fields(key: str, record: Model) -> list[tuple[str, str]]:
     """(label, value) of the fields a kind shows, the empty ones left out."""
-    spec = KIND_BY_KEY[key]
-    pairs = [(field_label(spec.model, n), display(record, n)) for n in spec.fields]
+    spec, language = KIND_BY_KEY[key], get_language()
+    pairs = [
+        (_field_label(language, spec.model, n), display(record, n)) for n in spec.fields
+    ]
     return [(label, value) for label, value in pairs if value]
 
 
@@ -514,30 +586,45 @@ class Dossier:
     records: dict[str, list]  # kind key -> rows, every posting
     locks: list[NoteMonthLock]
     today: dt.date
+    # kind key -> posting id -> rows (`of`)
+    _by_posting: dict = field(default_factory=dict, init=False, repr=False)
+    # what checks and the summary both compute, per posting
+    _memo: dict = field(default_factory=dict, init=False, repr=False)
 
     def entries(self, *, kind: str = "", posting_id: int | None = None, user=None):
         """The merged timeline, newest first, optionally of one kind or posting."""
+        return [
+            self.entry(spec, record, user)
+            for spec, record in self.timeline(kind=kind, posting_id=posting_id)
+        ]
+
+    def timeline(self, *, kind: str = "", posting_id: int | None = None):
+        """(kind, record) of `entries`, in their order: a page of the timeline
+        makes entries of its own records only."""
         out = []
         for spec in KINDS:
             if kind and spec.key != kind:
                 continue
+            subject = "symposium" if spec.key == "symposium" else ""
             for record in self.records[spec.key]:
                 if posting_id and record.posting_id != posting_id:
                     continue
-                out.append(self._entry(spec, record, user))
-        out.sort(key=lambda e: (e.date, e.created_at, e.record.pk), reverse=True)
-        return out
+                created = getattr(record, subject) if subject else record
+                out.append(
+                    ((spec.date(record), created.created_at, record.pk), spec, record)
+                )
+        out.sort(key=lambda item: item[0], reverse=True)
+        return [(spec, record) for _key, spec, record in out]
 
-    def _entry(self, spec: Kind, record, user) -> Entry:
+    def entry(self, spec: Kind, record, user=None) -> Entry:
         subject = record.symposium if spec.key == "symposium" else record
+        date = spec.date(record)
         entry = Entry(
             kind=spec,
             record=record,
             posting=record.posting,
-            date=spec.date(record),
-            when=f"{record.month:%Y-%m}"
-            if spec.key == "note"
-            else f"{spec.date(record):%Y-%m-%d}",
+            date=date,
+            when=f"{record.month:%Y-%m}" if spec.key == "note" else f"{date:%Y-%m-%d}",
             title=str(spec.title(record)),
             fields=record_fields(spec.key, record),
             author=subject.author,
@@ -552,11 +639,9 @@ class Dossier:
             entry.attendees = record.attendee_names
         if user is not None:
             if spec.edit_url and self.may_edit(user, record):
-                entry.edit_url = reverse(spec.edit_url, args=[record.pk])
+                entry.edit_url = url_for(spec.edit_url)(record.pk)
             if spec.history and role_may_use(user.role, "cadres:history"):
-                entry.history_url = reverse(
-                    "cadres:history", args=[spec.history, record.pk]
-                )
+                entry.history_url = url_for("cadres:history", spec.history)(record.pk)
         return entry
 
     def may_edit(self, user, record) -> bool:
@@ -570,35 +655,62 @@ class Dossier:
         return True
 
     def of(self, key: str, posting: Posting) -> list:
-        return [r for r in self.records[key] if r.posting_id == posting.pk]
+        by_posting = self._by_posting.get(key)
+        if by_posting is None:
+            by_posting = self._by_posting[key] = defaultdict(list)
+            for record in self.records[key]:
+                by_posting[record.posting_id].append(record)
+        return by_posting.get(posting.pk, [])
+
+    def _months(self, posting: Posting) -> list[dt.date]:
+        key = ("months", posting.pk)
+        if key not in self._memo:
+            self._memo[key] = expected_note_months(posting, self.today)
+        return self._memo[key]
+
+    def _schedule(self, posting: Posting) -> list[Slot]:
+        key = ("schedule", posting.pk)
+        if key not in self._memo:
+            self._memo[key] = report_schedule(posting, self.of("report", posting))
+        return self._memo[key]
 
     def checks(self) -> list[PostingCheck]:
         return [self.check(p) for p in self.postings]
 
     def check(self, posting: Posting) -> PostingCheck:
         noted = {n.month for n in self.of("note", posting)}
-        months = expected_note_months(posting, self.today)
+        months = self._months(posting)
+        if "note" not in self._memo:
+            self._memo["note"] = str(_("%(m)s月小结"))
+        note = self._memo["note"]
         missing = [
-            _("%(m)s月小结") % {"m": f"{m:%Y年%m月}"} for m in months if m not in noted
+            note % {"m": f"{m.year}年{m.month:02d}月"} for m in months if m not in noted
         ]
         expected = len(months)
         if posting.status != Posting.Status.PROPOSED:
-            for slot in report_schedule(posting, self.of("report", posting)):
+            for slot in self._schedule(posting):
                 if slot.due <= self.today:
                     expected += 1
                     if slot.report is None:
                         missing.append(f"{slot.label}（{slot.due:%Y-%m-%d}）")
         if has_ended(posting):
+            if "owed" not in self._memo:  # translated once, not once per posting
+                self._memo["owed"] = (
+                    str(_("组织鉴定")),
+                    str(_("期满座谈会")),
+                    str(_("回访")),
+                )
+            appraisal, symposium, visit = self._memo["owed"]
             owed = [
                 (
-                    _("组织鉴定"),
+                    appraisal,
                     any(a.status == "submitted" for a in self.of("appraisal", posting)),
                 ),
-                (_("期满座谈会"), bool(self.of("symposium", posting))),
-                (_("回访"), bool(self.of("visit", posting))),
+                (symposium, bool(self.of("symposium", posting))),
+                (visit, bool(self.of("visit", posting))),
             ]
             expected += len(owed)
-            missing += [str(label) for label, done in owed if not done]
+            missing += [label for label, done in owed if not done]
         return PostingCheck(posting, expected, missing)
 
     def summary(self) -> Summary:
@@ -610,10 +722,10 @@ class Dossier:
         due, overdue = [], []
         soon = self.today + dt.timedelta(days=DUE_SOON_DAYS)
         for posting in live:
-            months = set(expected_note_months(posting, self.today))
+            months = set(self._months(posting))
             notes_expected += len(months)
             notes_filed += sum(1 for n in self.of("note", posting) if n.month in months)
-            for slot in report_schedule(posting, self.of("report", posting)):
+            for slot in self._schedule(posting):
                 if slot.report is None and slot.due < self.today:
                     overdue.append(slot)
                 elif slot.report is None and slot.due <= soon:
@@ -640,32 +752,80 @@ class Dossier:
 def load_dossier(cadre: Cadre, user) -> Dossier:
     """The postings `user` may see of `cadre` and every record of them.
 
-    One query for the postings and one for all their records, with the
-    report files, fellow attendees of symposia and month locks (cadres.union);
-    a kind with its own loader (`Kind.load`) adds its query.
+    One query (cadres.union) for the postings and all their records, with
+    the report files, fellow attendees of symposia and the month locks over
+    the notes; compiled once per scope (`union.load_prepared`).
     """
-    postings = list(
-        Posting.objects.visible_to(user)
-        .filter(cadre=cadre)
-        .select_related("sending_unit", "receiving_unit")
-        .order_by("-start_date", "-pk")
+    return _dossier(cadre, _load(cadre.pk, user), user)
+
+
+def find_dossier(cadre_pk: int, user) -> Dossier | None:
+    """The dossier of cadre `cadre_pk` if `user` may see the cadre, else None:
+    `load_dossier`, the cadre read in the same query."""
+    if cadre_pk is None:  # an account without a cadre asks for its own
+        return None
+    loaded = _load(cadre_pk, user)
+    if not loaded["cadre"]:
+        return None
+    return _dossier(loaded["cadre"][0], loaded, user)
+
+
+def _load(cadre_pk: int, user) -> dict[str, list]:
+    return union.load_prepared(
+        ("dossier", union.scope_shape(user)), partial(_parts, user), cadre_pk
     )
+
+
+def _dossier(cadre: Cadre, loaded: dict[str, list], user) -> Dossier:
+    postings = loaded["postings"]
     for posting in postings:
         posting.cadre = cadre
     by_id = {p.pk: p for p in postings}
-    first = min((p.start_date.replace(day=1) for p in postings), default=None)
-    held = SymposiumAttendance.objects.filter(posting_id__in=by_id)
-    parts = [
+    records = {}
+    for spec in KINDS:
+        # Records are read for all the cadre's postings: keep the visible ones.
+        rows = [row for row in loaded[spec.key] if row.posting_id in by_id]
+        for row in rows:
+            row.posting = by_id[row.posting_id]
+        if spec.finish:
+            spec.finish(rows, user)
+        records[spec.key] = rows
+    _attach_files(records["report"], loaded["files"])
+    _attach_attendees(records["symposium"], loaded["attendees"])
+    return Dossier(cadre, postings, records, loaded["locks"], timezone.localdate())
+
+
+def _parts(user, cadre_id: int) -> list[union.Part]:
+    """The cadre as `user` may see it, the postings `user` may see of it, and
+    every kind's records of all its postings (`_dossier` keeps those of the
+    visible postings: the query needs no posting ids then, nor a second round
+    trip), with what the dossier shows of them."""
+    mine = {"posting__cadre_id": cadre_id}
+    held = SymposiumAttendance.objects.filter(**mine)
+    return [
         union.Part(
-            spec.key,
-            spec.model.objects.filter(posting_id__in=by_id),
-            RELATED.get(spec.key, {"author": union.WHO}),
-        )
-        for spec in KINDS
-        if not spec.load
-    ]
-    parts += [
-        union.Part("files", Attachment.objects.filter(report__posting_id__in=by_id)),
+            "cadre", Cadre.objects.visible_to(user).filter(pk=cadre_id), {"unit": ()}
+        ),
+        union.Part(
+            "postings",
+            Posting.objects.visible_to(user)
+            .filter(cadre_id=cadre_id)
+            .order_by("-start_date", "-pk"),
+            {"sending_unit": (), "receiving_unit": ()},
+        ),
+        *(
+            spec.part(mine, user)
+            if spec.part
+            else union.Part(
+                spec.key,
+                spec.model.objects.filter(**mine),
+                RELATED.get(spec.key, {"author": union.WHO}),
+            )
+            for spec in KINDS
+        ),
+        union.Part(
+            "files", Attachment.objects.filter(report__posting__cadre_id=cadre_id)
+        ),
         # Each symposium's attendees, as far as `user` may see them.
         union.Part(
             "attendees",
@@ -674,22 +834,15 @@ def load_dossier(cadre: Cadre, user) -> Dossier:
             ),
             {"posting": ("id", "cadre"), "posting__cadre": ("id", "name")},
         ),
+        # The month locks that may cover the notes (Dossier.may_edit).
         union.Part(
             "locks",
-            NoteMonthLock.objects.filter(month__gte=first or dt.date.max),
+            NoteMonthLock.objects.filter(
+                month__in=MonthlyNote.objects.filter(**mine).values("month")
+            ),
             {"unit": (), "locked_by": union.WHO},
         ),
     ]
-    loaded = union.load(parts)
-    records = {}
-    for spec in KINDS:
-        rows = spec.load(by_id, user) if spec.load else loaded[spec.key]
-        for row in rows:
-            row.posting = by_id[row.posting_id]
-        records[spec.key] = rows
-    _attach_files(records["report"], loaded["files"])
-    _attach_attendees(records["symposium"], loaded["attendees"])
-    return Dossier(cadre, postings, records, loaded["locks"], timezone.localdate())
 
 
 # The rows each kind shows with it (cadres.union): who filed it by default.

@@ -1,5 +1,8 @@
+import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 from functools import partial
+from typing import NamedTuple
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -16,13 +19,22 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from guazhi.access import role_may_use
+from guazhi.countcache import counted, scope_key
 from guazhi.excel import XLSX_CONTENT_TYPE
+from guazhi.fasthtml import esc, join_rows, labels, url_for, ymd
 from guazhi.forms import submit
 from guazhi.http import AuthenticatedHttpRequest
-from guazhi.listing import columns, page_context, paginate, sorted_queryset
+from guazhi.listing import (
+    columns,
+    filter_key,
+    page_context,
+    paginate,
+    sorted_queryset,
+)
 from postings.models import Posting
 
 from . import attachments, dossier, exports, history, lookups, services
+from .dossier_html import checks_html, entries_html, page_links, summary_html
 from .forms import (
     AppraisalForm,
     CadreFilterForm,
@@ -51,11 +63,16 @@ from .models import (
     Cadre,
     Commendation,
     FollowUpVisit,
+    Gender,
     MonthlyNote,
+    NoteMonthLock,
+    Rank,
     Report,
     SupportNeed,
     Talk,
     Training,
+    Unit,
+    User,
     Warning,
     WorkLog,
 )
@@ -68,11 +85,20 @@ CADRE_SORTS = {
 }
 
 
+# What the cadre list's count reads (guazhi.countcache): the cadres, the unit
+# tree (scope, unit filter) and, through the scope, postings and appraisals (a
+# host leader sees the cadres of postings in their scope).
+CADRE_COUNT_MODELS = (Cadre, Unit, Posting, Appraisal)
+
+
 def cadre_list(request: AuthenticatedHttpRequest):
-    scoped = Cadre.objects.visible_to(request.user).select_related("unit")
+    scoped = Cadre.objects.visible_to(request.user)
     form = CadreFilterForm(request.GET or None, user=request.user)
-    qs, sort = sorted_queryset(request, form.filter(scoped), CADRE_SORTS, "name")
-    page = paginate(request, qs)
+    filtered = form.filter(scoped)
+    qs, sort = sorted_queryset(request, filtered, CADRE_SORTS, "name")
+    key = f"cadres:{scope_key(request.user)}:{filter_key(request)}"
+    count = counted(key, CADRE_COUNT_MODELS, filtered.count)
+    page = paginate(request, qs.values_list(*CADRE_ROW_FIELDS), count=count)
     head = [
         (_("姓名"), "name"),
         (_("身份证号"), ""),
@@ -83,16 +109,66 @@ def cadre_list(request: AuthenticatedHttpRequest):
         (_("职级"), "rank"),
         (_("后备"), ""),
     ]
-    rows = [(c, c.id_number_for(request.user)) for c in page]
     return render(
         request,
         "cadres/cadre_list.html",
         {
             "form": form,
-            "rows": rows,
+            "rows": cadre_rows(page.object_list, request.user),
             "columns": columns(request, head, sort),
             **page_context(request, page),
         },
+    )
+
+
+CADRE_ROW_FIELDS = (
+    "pk",
+    "name",
+    "id_number",
+    "gender",
+    "birth_date",
+    "unit__name",
+    "position",
+    "rank",
+    "is_reserve",
+)
+
+
+def cadre_rows(rows, user) -> str:
+    """The roster's rows (guazhi.fasthtml): CADRE_ROW_FIELDS tuples, one <tr> each."""
+    detail = url_for("cadres:detail")
+    genders, ranks = labels(Gender.choices), labels(Rank.choices)
+    # ID numbers masked by role exactly as Cadre.id_number_for does it: the
+    # method runs on one unsaved cadre that takes each row's number in turn.
+    probe = Cadre()
+
+    def id_number(number: str) -> str:
+        probe.id_number = number
+        return esc(probe.id_number_for(user))
+
+    reserve = f'<span class="badge text-bg-success">{esc(_("后备"))}</span>'
+    return join_rows(
+        (
+            f'<tr><td><a href="{detail(pk)}">{esc(name)}</a></td>'
+            f'<td class="font-monospace">{id_number(number)}</td>'
+            f"<td>{genders.get(gender, esc(gender))}</td><td>{ymd(birth)}</td>"
+            f"<td>{esc(unit)}</td><td>{esc(position)}</td>"
+            f"<td>{ranks.get(rank, esc(rank))}</td>"
+            f"<td>{reserve if is_reserve else ''}</td></tr>"
+            for (
+                pk,
+                name,
+                number,
+                gender,
+                birth,
+                unit,
+                position,
+                rank,
+                is_reserve,
+            ) in rows
+        ),
+        _("没有符合条件的干部。"),
+        8,
     )
 
 
@@ -120,25 +196,31 @@ def cadre_create(request: AuthenticatedHttpRequest):
 
 def cadre_detail(request: AuthenticatedHttpRequest, pk: int):
     """The dossier (一人一档): summary, postings with what they lack, timeline."""
-    cadre = _scoped_cadre(request, pk)
-    file = dossier.load_dossier(cadre, request.user)
+    file = _scoped_dossier(request, pk)
+    cadre = file.cadre
     form = DossierFilterForm(request.GET or None, postings=file.postings)
     kind, posting_id = form.selection()
-    entries = file.entries(kind=kind, posting_id=posting_id, user=request.user)
-    page = paginate(request, entries, settings.DOSSIER_PAGE_SIZE)
+    # Entries are made for the page's records only.
+    timeline = file.timeline(kind=kind, posting_id=posting_id)
+    page = paginate(request, timeline, settings.DOSSIER_PAGE_SIZE)
+    page.object_list = [file.entry(*item, user=request.user) for item in page]
+    actions = _record_actions(request.user)
+    checks = [(check, actions(check.posting)) for check in file.checks()]
+    summary = file.summary()
     return render(
         request,
         "cadres/cadre_detail.html",
         {
             "cadre": cadre,
             "id_number": cadre.id_number_for(request.user),
-            "summary": file.summary(),
-            "checks": [
-                (check, _record_actions(request.user, check.posting))
-                for check in file.checks()
-            ],
+            "summary": summary,
+            "checks": checks,
+            "checks_html": checks_html(checks, request.user.role),
+            "summary_html": summary_html(summary),
             "filter": form,
             "entries": page,
+            "entries_html": entries_html(page.object_list, request.user.role),
+            "links": page_links(request.user.role, cadre),
             **page_context(request, page),
         },
     )
@@ -146,8 +228,9 @@ def cadre_detail(request: AuthenticatedHttpRequest, pk: int):
 
 def dossier_print(request: AuthenticatedHttpRequest, pk: int):
     """The whole dossier on A4 paper, oldest record first, for the paper file."""
-    cadre = _scoped_cadre(request, pk)
-    file = dossier.load_dossier(cadre, request.user)
+    file = _scoped_dossier(request, pk)
+    cadre = file.cadre
+    entries = file.entries()[::-1]
     return render(
         request,
         "cadres/dossier_print.html",
@@ -156,7 +239,8 @@ def dossier_print(request: AuthenticatedHttpRequest, pk: int):
             "id_number": cadre.id_number_for(request.user),
             "summary": file.summary(),
             "checks": file.checks(),
-            "entries": file.entries()[::-1],
+            "entries": entries,
+            "entries_html": entries_html(entries, request.user.role, printing=True),
             "css_name": css_string(f"一人一档 · {cadre.name}"),
             "printed_at": timezone.localtime(),
         },
@@ -164,8 +248,8 @@ def dossier_print(request: AuthenticatedHttpRequest, pk: int):
 
 
 def dossier_export(request: AuthenticatedHttpRequest, pk: int):
-    cadre = _scoped_cadre(request, pk)
-    file = dossier.load_dossier(cadre, request.user)
+    file = _scoped_dossier(request, pk)
+    cadre = file.cadre
     body = exports.dossier_workbook(file, id_number=cadre.id_number_for(request.user))
     stamp = timezone.localtime().strftime("%Y%m%d")
     response = HttpResponse(body, content_type=XLSX_CONTENT_TYPE)
@@ -180,10 +264,12 @@ def my_dossier(request: AuthenticatedHttpRequest):
     return cadre_detail(request, pk=request.user.cadre_id)
 
 
-def _scoped_cadre(request: AuthenticatedHttpRequest, pk: int) -> Cadre:
-    return get_object_or_404(
-        Cadre.objects.visible_to(request.user).select_related("unit"), pk=pk
-    )
+def _scoped_dossier(request: AuthenticatedHttpRequest, pk: int) -> dossier.Dossier:
+    """The dossier of a cadre in the user's scope (else 404), in one query."""
+    file = dossier.find_dossier(pk, request.user)
+    if file is None:
+        raise Http404
+    return file
 
 
 def css_string(text: str) -> str:
@@ -220,17 +306,31 @@ RECORD_ACTIONS = [
 ]
 
 
-def _record_actions(user, posting: Posting) -> list[tuple[str, str]]:
-    actions = [
-        (label, reverse(name, args=[posting.pk]))
+def _record_actions(user) -> Callable[[Posting], list[tuple[str, str]]]:
+    """posting -> (label, URL) of what `user` may add to it; labels translated
+    and URLs reversed once, not once per posting."""
+    may = [
+        (dossier.url_for(name), str(label), states)
         for name, label, states in RECORD_ACTIONS
-        if posting.status in states and role_may_use(user.role, name)
+        if role_may_use(user.role, name)
     ]
-    if posting.status in NOT_PROPOSED and role_may_use(
-        user.role, "cadres:symposium_create"
-    ):
-        url = reverse("cadres:symposium_create") + f"?posting={posting.pk}"
-        actions.append((_("座谈会"), url))
+    symposium = (
+        dossier.fixed_url("cadres:symposium_create")
+        if role_may_use(user.role, "cadres:symposium_create")
+        else None
+    )
+    symposium_label = _("座谈会")
+
+    def actions(posting: Posting) -> list[tuple[str, str]]:
+        out = [
+            (label, url(posting.pk))
+            for url, label, states in may
+            if posting.status in states
+        ]
+        if symposium and posting.status in NOT_PROPOSED:
+            out.append((symposium_label, f"{symposium}?posting={posting.pk}"))
+        return out
+
     return actions
 
 
@@ -274,16 +374,22 @@ NOTE_SORTS = {
 }
 
 
+# What the note list's count reads (guazhi.countcache): the notes, their
+# postings and, through the postings' scope, the unit tree and appraisals.
+NOTE_COUNT_MODELS = (MonthlyNote, Posting, Cadre, Unit, Appraisal)
+
+
 def note_list(request: AuthenticatedHttpRequest):
     notes = MonthlyNote.objects.all()
     if (month := request.GET.get("month")) and len(month) == 7:
         notes = notes.filter(month__year=month[:4], month__month=month[5:7])
-    qs = notes.visible_to(request.user).select_related(
-        "posting__cadre", "posting__sending_unit", "posting__receiving_unit", "author"
+    qs, sort = sorted_queryset(
+        request, notes.visible_to(request.user), NOTE_SORTS, "-month"
     )
-    qs, sort = sorted_queryset(request, qs, NOTE_SORTS, "-month")
-    page = paginate(request, qs, count=notes.count_visible(request.user))
-    dossier.mark_locked(page.object_list)
+    key = f"notes:{scope_key(request.user)}:{filter_key(request)}"
+    count = counted(key, NOTE_COUNT_MODELS, partial(notes.count_visible, request.user))
+    page = paginate(request, qs.values_list(*NOTE_ROW_FIELDS), count=count)
+    rows = note_rows(page.object_list)
     head = [
         (_("月份"), "month"),
         (_("干部"), "cadre"),
@@ -298,12 +404,100 @@ def note_list(request: AuthenticatedHttpRequest):
         request,
         "cadres/monthlynote_list.html",
         {
-            "notes": page,
+            "notes": rows,
+            "rows": note_rows_html(rows),
             "columns": columns(request, head, sort),
             "month": month or "",
             "lock_days": settings.MONTHLY_NOTE_LOCK_DAYS,
             **page_context(request, page),
         },
+    )
+
+
+NOTE_ROW_FIELDS = (
+    "pk",
+    "month",
+    "posting_id",
+    "posting__cadre__name",
+    "posting__receiving_unit__name",
+    "days_present",
+    "days_absent",
+    "days_leave",
+    "author__last_name",
+    "author__first_name",
+    "author__username",
+    "posting__sending_unit__path",
+    "posting__receiving_unit__path",
+)
+
+
+class NoteRow(NamedTuple):
+    """One row of the note list, from the values of NOTE_ROW_FIELDS."""
+
+    pk: int
+    month: dt.date
+    posting_pk: int
+    cadre: str
+    unit: str
+    days_present: int
+    days_absent: int
+    days_leave: int
+    author: str
+    lock_reason: str  # "" while the note may be edited
+
+
+def note_rows(values) -> list[NoteRow]:
+    """NoteRows of NOTE_ROW_FIELDS tuples: the author as User.__str__ names
+    them, the lock as dossier.note_lock_reason (one query for the locks)."""
+    values = list(values)
+    locks = list(
+        NoteMonthLock.objects.filter(month__in={v[1] for v in values}).select_related(
+            "unit", "locked_by"
+        )
+    )
+    locked_months = {lock.month for lock in locks}
+    today = timezone.localdate()
+    reasons: dict = {}
+    author = User()  # one unsaved user to name each row's author with __str__
+    rows = []
+    for *shown, last, first, username, sending, receiving in values:
+        month = shown[1]
+        # With no lock on its month, a note's reason depends on the month alone.
+        key = (month, sending, receiving) if month in locked_months else month
+        if key not in reasons:
+            posting = Posting(
+                sending_unit=Unit(path=sending), receiving_unit=Unit(path=receiving)
+            )
+            note = MonthlyNote(month=month, posting=posting)
+            reasons[key] = str(dossier.note_lock_reason(note, locks, today))
+        author.last_name, author.first_name, author.username = last, first, username
+        rows.append(NoteRow(*shown, str(author), reasons[key]))
+    return rows
+
+
+def note_rows_html(rows: list[NoteRow]) -> str:
+    """The note list's <tbody> (guazhi.fasthtml)."""
+    posting_url = url_for("postings:detail")
+    locked = esc(_("已锁定"))
+    editable = f'<span class="badge text-bg-light border">{esc(_("可修改"))}</span>'
+    return join_rows(
+        (
+            f"<tr><td>{ymd(r.month)[:7]}</td>"
+            f'<td><a href="{posting_url(r.posting_pk)}">{esc(r.cadre)}</a></td>'
+            f"<td>{esc(r.unit)}</td><td>{r.days_present}</td>"
+            f"<td>{r.days_absent}</td><td>{r.days_leave}</td><td>{esc(r.author)}</td>"
+            "<td>"
+            + (
+                f'<span class="badge text-bg-secondary" title="{esc(r.lock_reason)}">'
+                f"{locked}</span>"
+                if r.lock_reason
+                else editable
+            )
+            + "</td></tr>"
+            for r in rows
+        ),
+        _("暂无月小结。"),
+        8,
     )
 
 

@@ -1,10 +1,8 @@
-from dataclasses import replace
 from functools import partial
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, F, Func, IntegerField, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,10 +11,10 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from assessment.evaluations import posting_tasks
+from assessment.evaluations import task_queryset, tasks_of
 from cadres import union
 from cadres.dossier import mark_locked
-from cadres.models import Appraisal, Cadre, NoteMonthLock, Unit
+from cadres.models import Appraisal, Cadre, MonthlyNote, NoteMonthLock, Unit
 from guazhi.access import role_may_use
 from guazhi.countcache import counted, scope_key
 from guazhi.excel import XLSX_CONTENT_TYPE
@@ -33,7 +31,7 @@ from guazhi.listing import (
     status_tabs,
 )
 
-from . import exports, services
+from . import batch_page, exports, services
 from .forms import (
     AssignmentForm,
     BatchForm,
@@ -46,7 +44,17 @@ from .forms import (
     ScoreForm,
     TransitionForm,
 )
-from .models import Batch, Nomination, OpenPost, PostCategory, Posting, Reminder
+from .models import (
+    Assignment,
+    Batch,
+    Extension,
+    Nomination,
+    PostCategory,
+    Posting,
+    Reminder,
+    RuleOverride,
+    StatusChange,
+)
 from .placement import Infeasible, team_penalty
 from .placement import propose as placement_propose
 
@@ -83,7 +91,9 @@ def posting_list(request: AuthenticatedHttpRequest):
 
     def count_by_status():
         # Counts per status under every other filter, so each tab shows its number.
-        other_filters = form.filter(Posting.objects.all(), today=today, ignore=("status",))
+        other_filters = form.filter(
+            Posting.objects.all(), today=today, ignore=("status",)
+        )
         return {
             status: n
             for (status,), n in other_filters.count_visible(
@@ -225,35 +235,16 @@ def _relay_chain(posting: Posting, user) -> list[Posting]:
 
 
 def posting_detail(request: AuthenticatedHttpRequest, pk: int):
-    posting = get_object_or_404(
-        Posting.objects.visible_to(request.user).select_related(
-            "cadre__unit",
-            "sending_unit",
-            "receiving_unit",
-            "created_by",
-            "batch",
-            "successor",
-        ),
-        pk=pk,
+    # The posting, its record lists, the month locks over its notes and the
+    # user's evaluation tasks on it: one query, compiled once per scope.
+    lists = union.load_prepared(
+        ("posting_detail", union.scope_shape(request.user)),
+        partial(_posting_detail_parts, request.user),
+        pk,
     )
-    # The posting's record lists, and the month locks over its notes, together.
-    who = {"by": union.WHO}
-    lists = union.load(
-        [
-            union.Part("notes", posting.monthly_notes.all(), {"author": union.WHO}),
-            union.Part(
-                "locks",
-                NoteMonthLock.objects.filter(
-                    month__gte=posting.start_date.replace(day=1)
-                ),
-                {"unit": (), "locked_by": union.WHO},
-            ),
-            union.Part("changes", posting.status_changes.all(), who),
-            union.Part("extensions", posting.extensions.all(), who),
-            union.Part("assignments", posting.assignments.all(), {"unit": ()}),
-            union.Part("overrides", posting.overrides.all(), who),
-        ]
-    )
+    if not lists["posting"]:
+        raise Http404
+    posting = lists["posting"][0]
     notes = lists["notes"]
     for note in notes:
         note.posting = posting
@@ -281,12 +272,52 @@ def posting_detail(request: AuthenticatedHttpRequest, pk: int):
             "is_live": posting.status in services.LIVE,
             "can_file_note": role_may_use(request.user.role, "cadres:note_create")
             and posting.status == Posting.Status.ACTIVE,
-            # 考核评价 panel: one query, for those who evaluate
-            "evaluation_tasks": posting_tasks(request.user, posting)
-            if role_may_use(request.user.role, "assessment:evaluate")
-            else [],
+            # 考核评价 panel, for those who evaluate (as evaluations.posting_tasks)
+            "evaluation_tasks": [
+                (a, tasks_of(request.user, a)) for a in lists.get("tasks", ())
+            ],
         },
     )
+
+
+def _posting_detail_parts(user, pk: int) -> list[union.Part]:
+    who = {"by": union.WHO}
+    parts = [
+        union.Part(
+            "posting",
+            Posting.objects.visible_to(user).filter(pk=pk),
+            {
+                "cadre": (),
+                "cadre__unit": (),
+                "sending_unit": (),
+                "receiving_unit": (),
+                "created_by": union.WHO,
+                "batch": (),
+                "successor": ("id",),
+            },
+        ),
+        union.Part(
+            "notes", MonthlyNote.objects.filter(posting_id=pk), {"author": union.WHO}
+        ),
+        # The locks that may cover the notes (mark_locked).
+        union.Part(
+            "locks",
+            NoteMonthLock.objects.filter(
+                month__in=MonthlyNote.objects.filter(posting_id=pk).values("month")
+            ),
+            {"unit": (), "locked_by": union.WHO},
+        ),
+        union.Part("changes", StatusChange.objects.filter(posting_id=pk), who),
+        union.Part("extensions", Extension.objects.filter(posting_id=pk), who),
+        union.Part(
+            "assignments", Assignment.objects.filter(posting_id=pk), {"unit": ()}
+        ),
+        union.Part("overrides", RuleOverride.objects.filter(posting_id=pk), who),
+    ]
+    if role_may_use(user.role, "assessment:evaluate"):
+        tasks = task_queryset(user).filter(posting_id=pk).order_by("round_id")
+        parts.append(union.Part("tasks", tasks, {"round": ()}))
+    return parts
 
 
 @require_http_methods(["GET", "POST"])
@@ -463,53 +494,20 @@ def batch_edit(request: AuthenticatedHttpRequest, pk: int):
     )
 
 
-def _ranking_page(request: AuthenticatedHttpRequest, batch: Batch):
-    """The asked-for page of the batch's ranking: ranks need every score, then
-    only the page's nominations are read in full."""
-    scores = batch.nominations.values_list(
-        "pk", "exam_score", "interview_score", named=True
-    )
-    page = paginate(request, services.competitive_ranking(batch, scores))
-    rows = batch.nominations.select_related("cadre__unit", "decided_by").in_bulk(
-        [r.nomination.pk for r in page]
-    )
-    page.object_list = [replace(r, nomination=rows[r.nomination.pk]) for r in page]
-    return page
-
-
-def _count_of(qs) -> Coalesce:
-    """The rows of `qs` (correlated to the outer row) as a subquery column."""
-    counted = qs.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
-
-
 def batch_detail(request: AuthenticatedHttpRequest, pk: int):
-    # The batch with its table sizes and status counts, in one query.
-    in_batch = Posting.objects.filter(batch=OuterRef("pk"))
-    statuses = {
-        f"n_{value}": _count_of(in_batch.filter(status=value))
-        for value in Posting.Status.values
-    }
-    batch = get_object_or_404(
-        Batch.objects.visible_to(request.user)
-        .select_related("unit")
-        .annotate(
-            n_posts=_count_of(OpenPost.objects.filter(batch=OuterRef("pk"))),
-            **statuses,
-        ),
-        pk=pk,
-    )
-    counts = {v: getattr(batch, f"n_{v}") for v in Posting.Status.values}
-    ranking = _ranking_page(request, batch)
-    posts = (
-        batch.posts.select_related("receiving_unit")
-        .annotate(used=Count("postings"))
-        .order_by("pk")
-    )
-    postings = batch.postings.select_related("cadre", "receiving_unit")
-    posts = paginate(request, posts, count=batch.n_posts, param="posts_page")
+    batch = get_object_or_404(Batch.objects.visible_to(request.user), pk=pk)
+    # Counts and the long tables' rows come cached, the rows' HTML is built in
+    # Python (postings.batch_page).
+    figures = batch_page.counts(batch)
+    counts = figures["status"]
+    ranking = batch_page.ranking_page(request, batch, figures["nominations"])
+    posts = batch_page.posts_page(request, batch, figures["posts"])
+    total = sum(counts.values())
     postings = paginate(
-        request, postings, count=sum(counts.values()), param="postings_page"
+        request,
+        batch_page.postings(batch) if total else [],
+        count=total,
+        param="postings_page",
     )
     reserve_only = request.GET.get("reserve") == "1"
     return render(
@@ -518,19 +516,20 @@ def batch_detail(request: AuthenticatedHttpRequest, pk: int):
         {
             "batch": batch,
             "ranking": ranking,
+            "ranking_rows": batch_page.ranking_rows(request, batch, ranking),
             "ranking_pages": page_context(request, ranking),
             "posts": posts,
+            "post_rows": batch_page.post_rows(posts, figures["used"]),
             "posts_pages": page_context(request, posts, "posts_page"),
             "postings": postings,
+            "posting_rows": batch_page.posting_rows(postings),
             "postings_pages": page_context(request, postings, "postings_page"),
+            "posting_list_url": reverse("postings:list"),
             "status_counts": [
                 (v, label, counts[v]) for v, label in Posting.Status.choices
             ],
-            "nomination_form": NominationForm(
-                user=request.user, reserve_only=reserve_only
-            ),
+            "form_fields": batch_page.form_fields(request.user, reserve_only),
             "reserve_only": reserve_only,
-            "post_form": OpenPostForm(),
             "terms": [
                 (label, batch.term_months(c)) for c, label in PostCategory.choices
             ],

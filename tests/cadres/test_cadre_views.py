@@ -32,7 +32,8 @@ def _form(unit, **changes) -> dict:
 
 
 def _listed(response) -> list[str]:
-    return [cadre.name for cadre, _ in response.context["rows"]]
+    # The page's rows are cadres.views.CADRE_ROW_FIELDS values: pk, name, ...
+    return [row[1] for row in response.context["page_obj"]]
 
 
 # --- Registering --------------------------------------------------------------
@@ -245,6 +246,26 @@ def test_the_cadre_list_is_paginated(login, org_city, tree, settings):
     filtered = client.get(reverse("cadres:list"), {"q": "分页", "page": 2})
     links = re.findall(r'href="(\?[^"]*page=[^"]*)"', filtered.content.decode())
     assert "?q=%E5%88%86%E9%A1%B5&page=3" in links
+
+
+def test_the_cadre_list_escapes_what_users_typed(login, org_city, tree):
+    CadreFactory(name="<b>王</b>", position='"><script>x()</script>', unit=tree.organ_a)
+    body = login(org_city).get(reverse("cadres:list")).content.decode()
+    assert "<script>x()" not in body and "<b>王</b>" not in body
+    assert "&lt;b&gt;王&lt;/b&gt;" in body
+    assert "&quot;&gt;&lt;script&gt;x()&lt;/script&gt;" in body
+
+
+def test_the_cadre_list_count_follows_a_new_cadre(login, org_city, tree, settings):
+    settings.PAGE_SIZE = 2
+    client = login(org_city)
+    for i in range(3):
+        CadreFactory(name=f"计数{i}", unit=tree.organ_a)
+    assert "共 3 条" in client.get(reverse("cadres:list")).content.decode()
+    CadreFactory(name="计数3", unit=tree.organ_a)
+    assert "共 4 条" in client.get(reverse("cadres:list")).content.decode()
+    filtered = client.get(reverse("cadres:list"), {"q": "计数"}).content.decode()
+    assert "共 4 条" in filtered
 
 
 # --- ID numbers: full for org staff and admins, masked for everyone else ----------

@@ -314,3 +314,48 @@ def test_the_months_owed_a_note(world):
     months = dossier.expected_note_months(posting, TODAY())
     assert months[0] == posting.start_date.replace(day=1)
     assert months[-1] == months_ago(1, TODAY())
+
+
+def test_what_users_typed_is_escaped_on_the_dossier_and_its_print_view(
+    login, org_a, world, records
+):
+    evil = "<script>alert(1)</script>"
+    cadre = world.a.cadre
+    cadre.name = f"<b>{CADRE_A_NAME}</b>"
+    cadre.save(update_fields=["name"])
+    WorkLogFactory(
+        posting=world.a.posting,
+        date=world.a.posting.start_date + dt.timedelta(days=20),
+        content=f"第一行{evil}\n第二行",
+    )
+    records["talk"].outcome = f'"><img src=x onerror=alert(1)>{evil}'
+    records["talk"].save(update_fields=["outcome"])
+    Posting.objects.filter(pk=world.a.posting.pk).update(title=f"村书记{evil}")
+    client = login(org_a)
+    for name in ("cadres:detail", "cadres:dossier_print"):
+        body = client.get(reverse(name, args=[cadre.pk])).content.decode()
+        assert "<script>alert" not in body and "<img src=x" not in body, name
+        assert "<b>司马" not in body, name
+        assert "第一行&lt;script&gt;alert(1)&lt;/script&gt;<br>第二行" in body, name
+        assert "村书记&lt;script&gt;" in body, name
+
+
+def test_a_page_of_the_timeline_shows_its_own_entries(login, org_a, world, settings):
+    settings.DOSSIER_PAGE_SIZE = 3
+    start = world.a.posting.start_date
+    for i in range(5):
+        WorkLogFactory(
+            posting=world.a.posting,
+            date=start + dt.timedelta(days=i),
+            content=f"日志{i}",
+        )
+    # Newest first: the world's note (two months ago), then the logs.
+    response = _page(login(org_a), world.a.cadre, page=2)
+    assert [e.record.content for e in response.context["entries"]] == [
+        "日志2",
+        "日志1",
+        "日志0",
+    ]
+    body = response.content.decode()
+    assert body.count('class="card mb-2 dossier-entry"') == 3
+    assert "日志2" in body and "日志0" in body and "日志3" not in body

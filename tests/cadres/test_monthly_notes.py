@@ -5,11 +5,16 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from cadres.models import MonthlyNote
+from cadres.models import MonthlyNote, Role
 from cadres.services import month_days, monthly_note_file
 from postings.models import Posting
 from tests.conftest import form_errors, months_ago
-from tests.factories import MonthlyNoteFactory, PostingFactory
+from tests.factories import (
+    CadreFactory,
+    MonthlyNoteFactory,
+    PostingFactory,
+    UserFactory,
+)
 
 
 def _form(month, **changes) -> dict:
@@ -198,8 +203,7 @@ def test_host_leader_cannot_edit_other_units_notes(login, host_a, world):
 def test_host_leader_cannot_see_other_units_notes(login, host_a, world):
     MonthlyNoteFactory(posting=world.b.posting, month=months_ago(3))
     response = login(host_a).get(reverse("cadres:note_list"))
-    notes = list(response.context["notes"])
-    assert notes == [world.a.note]
+    assert [n.pk for n in response.context["notes"]] == [world.a.note.pk]
     assert world.b.cadre.name not in response.content.decode()
 
 
@@ -207,8 +211,55 @@ def test_note_list_filters_by_month(login, org_city, world):
     client = login(org_city)
     month = world.a.note.month
     shown = client.get(reverse("cadres:note_list"), {"month": f"{month:%Y-%m}"})
-    assert set(shown.context["notes"]) == {world.a.note, world.b.note}
+    assert {n.pk for n in shown.context["notes"]} == {world.a.note.pk, world.b.note.pk}
     empty = client.get(
         reverse("cadres:note_list"), {"month": f"{months_ago(-1, month):%Y-%m}"}
     )
     assert list(empty.context["notes"]) == []
+
+
+def test_the_note_list_escapes_what_users_typed(login, org_city, tree):
+    posting = PostingFactory(
+        cadre=CadreFactory(name="<b>王</b>", unit=tree.organ_a),
+        sending_unit=tree.organ_a,
+        receiving_unit=tree.township_a1,
+    )
+    MonthlyNoteFactory(
+        posting=posting,
+        author=UserFactory(
+            role=Role.HOST_LEADER,
+            unit=tree.township_a1,
+            last_name='"><script>x()</script>',
+        ),
+    )
+    body = login(org_city).get(reverse("cadres:note_list")).content.decode()
+    assert "<script>x()" not in body and "<b>王</b>" not in body
+    assert f'<a href="{posting.get_absolute_url()}">&lt;b&gt;王&lt;/b&gt;</a>' in body
+    assert "&quot;&gt;&lt;script&gt;x()&lt;/script&gt;" in body
+
+
+def test_the_note_list_names_authors_and_counts_new_notes(login, org_city, world):
+    client = login(org_city)
+    first = client.get(reverse("cadres:note_list"))
+    assert len(first.context["notes"]) == 2
+    note = MonthlyNoteFactory(
+        posting=world.a.posting,
+        month=months_ago(2, world.a.note.month),
+        author=UserFactory(
+            role=Role.HOST_LEADER,
+            unit=world.a.posting.receiving_unit,
+            username="nameless",
+            last_name="",
+        ),
+    )
+    second = client.get(reverse("cadres:note_list"))
+    assert {n.pk for n in second.context["notes"]} == {
+        world.a.note.pk,
+        world.b.note.pk,
+        note.pk,
+    }
+    # An author without a name shows as their username (User.__str__).
+    assert [n.author for n in second.context["notes"] if n.pk == note.pk] == [
+        "nameless"
+    ]
+    assert str(world.a.note.author) in second.content.decode()

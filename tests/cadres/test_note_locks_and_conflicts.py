@@ -204,3 +204,20 @@ def test_the_note_list_shows_which_notes_are_locked(login, host_a, world, fresh_
     states = {n.pk: bool(n.lock_reason) for n in response.context["notes"]}
     assert states == {world.a.note.pk: True, fresh_note.pk: False}
     assert "已锁定" in response.content.decode()
+
+
+def test_the_note_list_shows_a_manual_lock_only_where_it_covers(
+    login, org_a, org_city, world, settings
+):
+    settings.MONTHLY_NOTE_LOCK_DAYS = 400  # only the manual lock counts here
+    assert world.a.note.month == world.b.note.month
+    note_month_lock(month=world.a.note.month, by=org_a)
+    response = login(org_city).get(reverse("cadres:note_list"))
+    reasons = {n.pk: n.lock_reason for n in response.context["notes"]}
+    assert reasons == {
+        world.a.note.pk: note_locked(world.a.note),
+        world.b.note.pk: "",
+    }
+    assert str(org_a) in reasons[world.a.note.pk]
+    body = response.content.decode()
+    assert "已锁定" in body and "可修改" in body

@@ -14,7 +14,8 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from cadres.models import Rank
-from postings import services
+from postings import batch_page, services
+from postings.forms import NominationForm
 from postings.models import (
     DEFAULT_TERMS,
     Batch,
@@ -24,7 +25,7 @@ from postings.models import (
     Posting,
 )
 from tests.conftest import form_errors
-from tests.factories import CadreFactory, PostingFactory
+from tests.factories import CadreFactory, PostingFactory, UnitFactory, UserFactory
 
 SELECTED = Nomination.Decision.SELECTED
 
@@ -303,18 +304,22 @@ def test_the_reserve_filter_offers_only_reserve_cadres(login, org_a, tree, batch
     outsider = CadreFactory(name="外县丙", unit=tree.organ_b, is_reserve=True)
     client = login(org_a)
 
-    def offered(query):
-        response = client.get(batch_a.get_absolute_url() + query)
-        return set(response.context["nomination_form"].fields["cadre"].queryset)
+    def offered(reserve_only):
+        form = NominationForm(user=org_a, reserve_only=reserve_only)
+        return set(form.fields["cadre"].queryset)
 
-    assert offered("?reserve=1") == {reserve}
-    everyone = offered("")
+    assert offered(True) == {reserve}
+    everyone = offered(False)
     assert {reserve, ordinary} <= everyone
     assert outsider not in everyone
     # The cadre box suggests as the user types (cadres:lookup), from the same
     # reserve-only choices: neither the ordinary nor the other county's cadre.
     body = client.get(batch_a.get_absolute_url() + "?reserve=1").content.decode()
-    assert "source=reserve_cadres" in body
+    assert "source=reserve_cadres&amp;field=cadre" in body
+    assert "只显示后备干部" not in body
+    body = client.get(batch_a.get_absolute_url()).content.decode()
+    assert "source=cadres&amp;field=cadre" in body
+    assert "只显示后备干部" in body
     lookup = reverse("cadres:lookup")
     for typed in ("后备", "普通", "外县", "甲", "乙", "丙"):
         suggested = client.get(
@@ -526,6 +531,130 @@ def test_the_batch_page_shows_the_ranking_in_order(login, org_a, tree, batch_a):
         ("第四", "4"),
         ("未评", "—"),
     ]
+
+
+def _ranks(client, url) -> list[tuple[str, str]]:
+    body = client.get(url).content.decode()
+    return re.findall(
+        r'<tr data-cadre="([^"]+)">\s*<td class="rank">([^<]+)</td>', body
+    )
+
+
+def test_the_batch_page_follows_weights_scores_names_and_decisions(
+    login, org_a, tree, batch_a
+):
+    """The ranking and its rows are cached (postings.batch_page) until what
+    they read is written: each change shows on the next request."""
+    batch_a.exam_weight = 50
+    batch_a.save()
+    first, _second = _scored(batch_a, tree, [("甲", "90", "70"), ("乙", "70", "80")])
+    client = login(org_a)
+    url = batch_a.get_absolute_url()
+    assert _ranks(client, url) == [("甲", "1"), ("乙", "2")]  # 80 and 75
+    batch_a.exam_weight = 0  # the interview alone
+    batch_a.save()
+    assert _ranks(client, url) == [("乙", "1"), ("甲", "2")]  # 70 and 80
+    client.post(
+        reverse("postings:nomination_score", args=[first.pk]),
+        {"exam_score": "90", "interview_score": "90.5"},
+    )
+    assert _ranks(client, url) == [("甲", "1"), ("乙", "2")]
+    assert 'name="interview_score" value="90.50"' in client.get(url).content.decode()
+    cadre = first.cadre
+    cadre.name = "甲改"
+    cadre.save()
+    assert _ranks(client, url) == [("甲改", "1"), ("乙", "2")]
+    client.post(
+        reverse("postings:nomination_decide", args=[first.pk]),
+        {"decision": SELECTED, "reason": "综合最优"},
+    )
+    body = client.get(url).content.decode()
+    assert f"综合最优（{org_a}）" in body
+    assert f"?cadre={cadre.pk}&batch={batch_a.pk}&sending_unit=" in body
+
+
+def test_the_batch_page_counts_posts_and_postings_as_they_are_added(
+    login, org_a, tree, batch_a
+):
+    client = login(org_a)
+    url = batch_a.get_absolute_url()
+    assert "尚未设置岗位。" in client.get(url).content.decode()
+    client.post(
+        reverse("postings:open_post_add", args=[batch_a.pk]),
+        _post_form(tree.township_a1, capacity=2),
+    )
+    post = OpenPost.objects.get()
+    body = client.get(url).content.decode()
+    assert "<td>甲一镇</td><td>乡镇长助理</td>" in body
+    assert "<td>2</td><td>0</td></tr>" in body  # capacity, used
+    PostingFactory(
+        cadre=CadreFactory(unit=tree.organ_a),
+        batch=batch_a,
+        open_post=post,
+        status=Posting.Status.PROPOSED,
+    )
+    body = client.get(url).content.decode()
+    assert "<td>2</td><td>1</td></tr>" in body
+    assert 'data-status="proposed">1<' in body
+
+
+def test_the_ranking_and_posts_page_across_cache_blocks(
+    login, org_a, tree, batch_a, settings, monkeypatch
+):
+    monkeypatch.setattr(batch_page, "BLOCK", 3)
+    settings.PAGE_SIZE = 2
+    _scored(batch_a, tree, [(f"候选{i}", str(90 - i), "80") for i in range(7)])
+    for i in range(5):
+        OpenPost.objects.create(
+            batch=batch_a,
+            receiving_unit=tree.township_a1,
+            title=f"岗位{i}",
+            kind="downward",
+            category=PostCategory.TOWNSHIP_LEADER,
+            rank=Rank.DEPUTY_SECTION,
+        )
+    client = login(org_a)
+    url = batch_a.get_absolute_url()
+    ranks, titles = [], []
+    for page in range(1, 5):
+        ranks += _ranks(client, f"{url}?page={page}")
+        body = client.get(f"{url}?posts_page={page}").content.decode()
+        titles += re.findall(r"<td>甲一镇</td><td>(岗位\d)</td>", body)
+    assert ranks == [(f"候选{i}", str(i + 1)) for i in range(7)]
+    assert titles == [f"岗位{i}" for i in range(5)] + ["岗位4"]  # page 4 is the last
+
+
+def test_the_batch_page_escapes_what_users_typed(login, org_a, tree, batch_a):
+    evil = "<script>alert(1)</script>"
+    batch_a.name, batch_a.notes = evil, evil
+    batch_a.save()
+    unit = UnitFactory(parent=tree.county_a, name=evil)
+    cadre = CadreFactory(name=evil, unit=unit, speciality=evil)
+    Nomination.objects.create(
+        batch=batch_a,
+        cadre=cadre,
+        source=Nomination.Source.MASS,
+        recommender=evil,
+        decision=SELECTED,
+        decision_reason=evil,
+        decided_by=UserFactory(last_name=evil, first_name=""),
+    )
+    OpenPost.objects.create(
+        batch=batch_a,
+        receiving_unit=unit,
+        title=evil,
+        kind="downward",
+        category=PostCategory.OTHER,
+        rank=Rank.CLERK,
+        speciality=evil,
+    )
+    PostingFactory(cadre=cadre, batch=batch_a, title=evil, receiving_unit=unit)
+    body = login(org_a).get(batch_a.get_absolute_url()).content.decode()
+    assert "<script>alert" not in body
+    escaped = "&lt;script&gt;alert(1)&lt;/script&gt;"
+    # name (title, heading, row, link), notes, unit, speciality, recommender,
+    # reason, decider; post unit, title, speciality; posting cadre, unit, title
+    assert body.count(escaped) >= 16
 
 
 # --- Open posts ------------------------------------------------------------------
