@@ -324,13 +324,41 @@ def load_prepared(
         params[index] = args[arg] if item < 0 else args[arg][item]
     if prepared.named:
         params = {f"p{i}": value for i, value in enumerate(params)}
-    with connections[prepared.db].cursor() as cursor:
+    with _cursor(prepared.db) as cursor:
         cursor.execute(prepared.sql, params)
         found = [
             (k, json.loads(d) if isinstance(d, str | bytes) else d)
             for k, d in cursor.fetchall()
         ]
     return _collect(prepared.parts, found)
+
+
+@functools.cache
+def _preparing_cursor_class():
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    class PreparingCursor(ServerBindingCursor):
+        """Binds on the server and has the statement prepared at once."""
+
+        def execute(self, query, params=None, **kwargs):
+            kwargs.setdefault("prepare", True)
+            return super().execute(query, params, **kwargs)
+
+    return PreparingCursor
+
+
+def _cursor(alias: str):
+    """The cursor a prepared query runs on. On PostgreSQL the statement is
+    prepared on the server, so that each connection plans it once: planning
+    the dossier's query took longer than running it. Django's wrapper around
+    it logs the query like any other (query counts, DEBUG)."""
+    conn = connections[alias]
+    if conn.vendor != "postgresql":
+        return conn.cursor()
+    conn.close_if_health_check_failed()
+    conn.ensure_connection()
+    with conn.wrap_database_errors:
+        return conn._prepare_cursor(_preparing_cursor_class()(conn.connection))
 
 
 def _prepare(make_parts, shape) -> _Prepared | None:

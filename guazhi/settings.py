@@ -146,6 +146,14 @@ if DATABASE_URL:
     # is estimated far above jit_above_cost and spent 300 ms compiling for 5 ms
     # of work (issue 3).
     DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")
+    # Prepared statements: Django's cursors bind on the client and never
+    # prepare; only the few big queries that cadres.union runs through a
+    # server-binding cursor are prepared, once per connection (planning the
+    # dossier's query took three times as long as running it). Behind a pooler
+    # in transaction mode that cannot keep them (PgBouncer < 1.21), set
+    # DB_PREPARE_THRESHOLD to an empty value: nothing is prepared then.
+    if _threshold := envstr("DB_PREPARE_THRESHOLD", "5"):
+        DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", int(_threshold))
 else:
     SQLITE_PATH = Path(envstr("SQLITE_PATH", str(BASE_DIR / "var" / "guazhi.sqlite3")))
     SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)  # a fresh clone has no var/
