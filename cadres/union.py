@@ -280,6 +280,10 @@ class _Prepared:
     params: tuple
     slots: tuple[tuple[int, int, int], ...]  # (param index, argument, item or -1)
     named: bool = False  # parameters named p0, p1, ... (pyformat)
+    # Prepared on the server (PostgreSQL, `_cursor`): not when a part groups
+    # (an aggregate annotation), where PostgreSQL cannot match a grouped
+    # expression holding a parameter ($n) with the same one in the select list.
+    server: bool = False
 
 
 _PREPARED: OrderedDict = OrderedDict()
@@ -324,7 +328,8 @@ def load_prepared(
         params[index] = args[arg] if item < 0 else args[arg][item]
     if prepared.named:
         params = {f"p{i}": value for i, value in enumerate(params)}
-    with _cursor(prepared.db) as cursor:
+    connection = connections[prepared.db]
+    with _cursor(prepared.db) if prepared.server else connection.cursor() as cursor:
         cursor.execute(prepared.sql, params)
         found = [
             (k, json.loads(d) if isinstance(d, str | bytes) else d)
@@ -395,7 +400,10 @@ def _prepare(make_parts, shape) -> _Prepared | None:
         str(value) in sql for value in where
     ):
         return None
-    return _Prepared(parts, union.db, sql, tuple(params), slots, named)
+    server = connections[union.db].vendor == "postgresql" and all(
+        part.queryset.query.group_by is None for part in parts
+    )
+    return _Prepared(parts, union.db, sql, tuple(params), slots, named, server)
 
 
 # Where the SQL takes a parameter, as django.db.backends.sqlite3 finds them.

@@ -20,6 +20,7 @@ added per request.
 """
 
 import functools
+from collections import Counter
 from collections.abc import Callable
 
 from django.core.paginator import Page
@@ -42,7 +43,7 @@ from .models import Batch, Nomination, OpenPost, PostCategory, Posting
 
 # What each cached value reads (guazhi.countcache).
 RANKING_MODELS = (Nomination,)
-COUNT_MODELS = (Posting, OpenPost, Nomination)
+COUNT_MODELS = (Posting,)
 NOMINATION_ROW_MODELS = (Nomination, Cadre, Unit, User)
 POST_ROW_MODELS = (OpenPost, Unit)
 
@@ -71,26 +72,27 @@ def ranking(batch: Batch) -> list[tuple[int, str | None, int | None]]:
 
 
 def counts(batch: Batch) -> dict:
-    """The batch's candidates, postings by status, open posts and, for each
-    post with postings, how many ("used")."""
+    """The batch's candidates, postings by status, open posts (`batch.n_posts`,
+    annotated by the view's query) and, for each post with postings, how many
+    ("used"): one grouped query over the batch's postings."""
 
     def compute():
-        by_status = dict(
-            batch.postings.order_by().values_list("status").annotate(n=Count("pk"))
-        )
-        used = dict(
-            batch.posts.order_by()
-            .annotate(used=Count("postings"))
-            .values_list("pk", "used")
-        )
+        by_status, used = Counter(), Counter()
+        for status, post, n in (
+            batch.postings.order_by()
+            .values_list("status", "open_post_id")
+            .annotate(n=Count("pk"))
+        ):
+            by_status[status] += n
+            if post is not None:
+                used[post] += n
         return {
-            "nominations": len(ranking(batch)),
             "status": {v: by_status.get(v, 0) for v in Posting.Status.values},
-            "posts": len(used),
-            "used": {pk: n for pk, n in used.items() if n},
+            "used": dict(used),
         }
 
-    return counted(f"batch-counts:{batch.pk}", COUNT_MODELS, compute)
+    figures = counted(f"batch-counts:{batch.pk}", COUNT_MODELS, compute)
+    return {**figures, "nominations": len(ranking(batch)), "posts": batch.n_posts}
 
 
 @functools.cache

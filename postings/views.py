@@ -30,6 +30,7 @@ from guazhi.listing import (
     sorted_queryset,
     status_tabs,
 )
+from guazhi.queries import correlated_count
 
 from . import batch_page, exports, services
 from .forms import (
@@ -49,6 +50,7 @@ from .models import (
     Batch,
     Extension,
     Nomination,
+    OpenPost,
     PostCategory,
     Posting,
     Reminder,
@@ -495,7 +497,12 @@ def batch_edit(request: AuthenticatedHttpRequest, pk: int):
 
 
 def batch_detail(request: AuthenticatedHttpRequest, pk: int):
-    batch = get_object_or_404(Batch.objects.visible_to(request.user), pk=pk)
+    batch = get_object_or_404(
+        Batch.objects.visible_to(request.user).annotate(
+            n_posts=correlated_count(OpenPost, batch="pk")
+        ),
+        pk=pk,
+    )
     # Counts and the long tables' rows come cached, the rows' HTML is built in
     # Python (postings.batch_page).
     figures = batch_page.counts(batch)

@@ -7,6 +7,7 @@ from django.db import connection
 from django.db.models import Count, Exists, OuterRef
 from django.db.models.expressions import RawSQL
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from cadres import union
 from cadres.models import Cadre, MonthlyNote, WorkLog
@@ -164,3 +165,20 @@ def test_a_nullable_relation_on_the_way_is_skipped(world):
 
     [row] = union.load_prepared("test.plain", make, note.pk)["notes"]
     assert row.month == dt.date(2020, 1, 1)
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="prepared statements: PostgreSQL"
+)
+def test_postgresql_prepares_the_dossier_query_on_the_server(login, world, org_a):
+    """The dossier's one query is planned once per connection (a statement
+    prepared on the server), not at every request."""
+    client = login(org_a)
+    url = reverse("cadres:detail", args=[world.a.posting.cadre_id])
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    assert client.get(url).status_code == 200
+    assert client.get(url).status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+        assert cursor.fetchone()[0] == 1
