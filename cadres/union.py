@@ -389,8 +389,13 @@ def _prepare(make_parts, shape) -> _Prepared | None:
     except EmptyResultSet:
         return _Prepared(parts, union.db, None, (), ())
     named = False
+    server = connections[union.db].vendor == "postgresql" and all(
+        part.queryset.query.group_by is None for part in parts
+    )
     if connections[union.db].vendor == "sqlite":
         sql, params, named = _for_sqlite(sql, params)
+    elif server:
+        sql, params = _for_postgresql(sql, params, connections[union.db])
     slots = tuple(
         (index, *where[value])
         for index, value in enumerate(params)
@@ -400,9 +405,6 @@ def _prepare(make_parts, shape) -> _Prepared | None:
         str(value) in sql for value in where
     ):
         return None
-    server = connections[union.db].vendor == "postgresql" and all(
-        part.queryset.query.group_by is None for part in parts
-    )
     return _Prepared(parts, union.db, sql, tuple(params), slots, named, server)
 
 
@@ -434,6 +436,30 @@ def _for_sqlite(sql: str, params) -> tuple[str, list, bool]:
             kept.append(value)
         out.append(piece)
     return "".join(out), kept, True
+
+
+def _for_postgresql(sql: str, params, connection) -> tuple[str, list]:
+    """The SQL with its string parameters written in as literals, for a
+    statement prepared on the server: its generic plan then knows the LIKE
+    prefixes (a scope's unit path) and JSON keys, which are the same at every
+    run of the shape, and runs in about half the time of one planned for
+    any string."""
+    from psycopg import sql as pg_sql
+
+    pieces = _PLACEHOLDER.split(sql)
+    if len(pieces) != len(params) + 1:  # not as expected: leave it alone
+        return sql, list(params)
+    connection.ensure_connection()
+    out, kept = [pieces[0]], []
+    for value, piece in zip(params, pieces[1:], strict=True):
+        if isinstance(value, str):
+            literal = pg_sql.Literal(str.__str__(value))
+            out.append(literal.as_string(connection.connection).replace("%", "%%"))
+        else:
+            out.append("%s")
+            kept.append(value)
+        out.append(piece)
+    return "".join(out), kept
 
 
 def scope_shape(user) -> tuple:

@@ -182,3 +182,17 @@ def test_postgresql_prepares_the_dossier_query_on_the_server(login, world, org_a
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_prepared_statements")
         assert cursor.fetchone()[0] == 1
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="prepared statements: PostgreSQL"
+)
+@pytest.mark.django_db
+def test_strings_written_into_a_prepared_statement_are_quoted():
+    sql, params = union._for_postgresql(
+        "SELECT %s AS a, %s AS b, %s AS c", ["it's 100%", 7, "\\x"], connection
+    )
+    assert params == [7]
+    with union._cursor("default") as cursor:
+        cursor.execute(sql, params)
+        assert cursor.fetchone() == ("it's 100%", 7, "\\x")
