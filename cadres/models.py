@@ -99,6 +99,14 @@ class Unit(models.Model):
         self.depth = prefix.count("/") - 1
 
 
+def user_name(last_name: str, first_name: str, username: str | None) -> str:
+    """How a user is named (str(User)), from the three fields as a list reads
+    them with values(); no user (username None) is ""."""
+    if username is None:
+        return ""
+    return f"{last_name}{first_name}".strip() or username
+
+
 class User(AbstractUser):
     role = models.CharField(_("角色"), max_length=20, choices=Role.choices)
     unit = models.ForeignKey(
@@ -147,7 +155,7 @@ class User(AbstractUser):
         ]
 
     def __str__(self):
-        return self.get_full_name() or self.username
+        return user_name(self.last_name, self.first_name, self.username)
 
     def get_full_name(self):
         return f"{self.last_name}{self.first_name}".strip()

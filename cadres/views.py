@@ -31,7 +31,7 @@ from guazhi.listing import (
     paginate,
     sorted_queryset,
 )
-from postings.models import Posting
+from postings.models import Posting, scope_models
 
 from . import attachments, dossier, exports, history, lookups, services
 from .dossier_html import checks_html, entries_html, page_links, summary_html
@@ -72,9 +72,9 @@ from .models import (
     Talk,
     Training,
     Unit,
-    User,
     Warning,
     WorkLog,
+    user_name,
 )
 
 CADRE_SORTS = {
@@ -85,10 +85,9 @@ CADRE_SORTS = {
 }
 
 
-# What the cadre list's count reads (guazhi.countcache): the cadres, the unit
-# tree (scope, unit filter) and, through the scope, postings and appraisals (a
-# host leader sees the cadres of postings in their scope).
-CADRE_COUNT_MODELS = (Cadre, Unit, Posting, Appraisal)
+# What the cadre list's count reads (guazhi.countcache): the cadres and, as
+# a cadre is in scope through a posting in scope, what posting scope reads.
+CADRE_COUNT_MODELS = (*scope_models(), Cadre)
 
 
 def cadre_list(request: AuthenticatedHttpRequest):
@@ -374,9 +373,9 @@ NOTE_SORTS = {
 }
 
 
-# What the note list's count reads (guazhi.countcache): the notes, their
-# postings and, through the postings' scope, the unit tree and appraisals.
-NOTE_COUNT_MODELS = (MonthlyNote, Posting, Cadre, Unit, Appraisal)
+# What the note list's count reads (guazhi.countcache): the notes and what
+# their postings' scope reads.
+NOTE_COUNT_MODELS = (*scope_models(), MonthlyNote, Cadre)
 
 
 def note_list(request: AuthenticatedHttpRequest):
@@ -447,8 +446,8 @@ class NoteRow(NamedTuple):
 
 
 def note_rows(values) -> list[NoteRow]:
-    """NoteRows of NOTE_ROW_FIELDS tuples: the author as User.__str__ names
-    them, the lock as dossier.note_lock_reason (one query for the locks)."""
+    """NoteRows of NOTE_ROW_FIELDS tuples: the author as str(User) names
+    them (user_name), the lock as dossier.note_lock_reason (one query for the locks)."""
     values = list(values)
     locks = list(
         NoteMonthLock.objects.filter(month__in={v[1] for v in values}).select_related(
@@ -458,7 +457,6 @@ def note_rows(values) -> list[NoteRow]:
     locked_months = {lock.month for lock in locks}
     today = timezone.localdate()
     reasons: dict = {}
-    author = User()  # one unsaved user to name each row's author with __str__
     rows = []
     for *shown, last, first, username, sending, receiving in values:
         month = shown[1]
@@ -470,8 +468,7 @@ def note_rows(values) -> list[NoteRow]:
             )
             note = MonthlyNote(month=month, posting=posting)
             reasons[key] = str(dossier.note_lock_reason(note, locks, today))
-        author.last_name, author.first_name, author.username = last, first, username
-        rows.append(NoteRow(*shown, str(author), reasons[key]))
+        rows.append(NoteRow(*shown, user_name(last, first, username), reasons[key]))
     return rows
 
 

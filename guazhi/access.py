@@ -284,6 +284,5 @@ def navigation(request: HttpRequest) -> dict:
     )
     return {
         "navbar": navbar(request, user, unread),
-        "unread_reminders": unread,
         "may": UrlPermissions(user.role),
     }

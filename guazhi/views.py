@@ -5,15 +5,12 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import render
 
-from cadres.models import Appraisal, Unit
 from guazhi.countcache import counted, scope_key
 from guazhi.http import AuthenticatedHttpRequest
-from postings.models import Posting, Reminder
+from postings.models import Posting, Reminder, scope_models
 
-# What the dashboard's counts read (guazhi.countcache): the postings and
-# what a posting's scope reads, the unit tree (org staff) and the appraisals
-# (a host leader's scope ends with the appraisal).
-HOME_COUNT_MODELS = (Posting, Unit, Appraisal)
+# What the dashboard's counts read (guazhi.countcache): postings in scope.
+HOME_COUNT_MODELS = scope_models()
 
 
 def home(request: AuthenticatedHttpRequest):

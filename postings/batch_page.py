@@ -31,7 +31,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from cadres.models import Cadre, Rank, Unit, User
+from cadres.models import Cadre, Rank, Unit, User, user_name
 from guazhi.access import role_may_use
 from guazhi.countcache import counted
 from guazhi.fasthtml import esc, field, labels, url_for, ymd
@@ -178,7 +178,7 @@ def _shown(row: tuple, total: str | None, rank: int | None) -> tuple:
         first_name,
         username,
     ) = row
-    who = "" if username is None else f"{last_name}{first_name}".strip() or username
+    who = user_name(last_name, first_name, username)
     return (
         pk,
         cadre_id,

@@ -503,6 +503,16 @@ class Posting(models.Model):
         self.midterm_date = midpoint(self.start_date, self.planned_end_date)
 
 
+def scope_models() -> tuple[type[models.Model], ...]:
+    """The models `Posting.scope_parts` reads: a cached count of postings in
+    scope (guazhi.countcache) depends on them, whatever else it reads. The
+    unit tree (jurisdictions) and appraisals (a host leader's scope ends with
+    the appraisal)."""
+    from cadres.models import Appraisal
+
+    return (Posting, Unit, Appraisal)
+
+
 class ReminderQuerySet(WriteTrackingQuerySet):
     def visible_to(self, user):
         if not getattr(user, "is_authenticated", False):

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from assessment.evaluations import task_queryset, tasks_of
 from cadres import union
 from cadres.dossier import mark_locked
-from cadres.models import Appraisal, Cadre, MonthlyNote, NoteMonthLock, Unit
+from cadres.models import Cadre, MonthlyNote, NoteMonthLock
 from guazhi.access import role_may_use
 from guazhi.countcache import counted, scope_key
 from guazhi.excel import XLSX_CONTENT_TYPE
@@ -56,6 +56,7 @@ from .models import (
     Reminder,
     RuleOverride,
     StatusChange,
+    scope_models,
 )
 from .placement import Infeasible, team_penalty
 from .placement import propose as placement_propose
@@ -74,17 +75,15 @@ POSTING_SORTS = {
 def _filtered_postings(request: AuthenticatedHttpRequest):
     form = PostingFilterForm(request.GET or None, user=request.user)
     scoped = Posting.objects.visible_to(request.user)
-    qs = form.filter(scoped, today=timezone.localdate()).select_related(
-        "cadre", "sending_unit", "receiving_unit"
-    )
+    # Both the list and the export read plain values (no select_related).
+    qs = form.filter(scoped, today=timezone.localdate())
     qs, sort = sorted_queryset(request, qs, POSTING_SORTS, "-start")
     return form, qs, sort
 
 
-# What the postings list's counts read (guazhi.countcache): the postings, the
-# cadres' names (q), the unit tree (scope, region) and appraisals (a host
-# leader's scope ends with the appraisal).
-POSTING_COUNT_MODELS = (Posting, Cadre, Unit, Appraisal)
+# What the postings list's counts read (guazhi.countcache): the postings in
+# scope and the cadres' names (q).
+POSTING_COUNT_MODELS = (*scope_models(), Cadre)
 
 
 def posting_list(request: AuthenticatedHttpRequest):
