@@ -173,24 +173,38 @@ def report_schedule(posting: Posting, reports: list[Report]) -> list[Slot]:
 # --- Month locks and warning levels -------------------------------------------
 
 
+def first_open_month(today: dt.date) -> dt.date:
+    """The earliest month whose notes the automatic lock leaves open `today`:
+    a month locks by itself `MONTHLY_NOTE_LOCK_DAYS` days after its end."""
+    return (today - dt.timedelta(days=settings.MONTHLY_NOTE_LOCK_DAYS)).replace(day=1)
+
+
+def month_lock_reason(
+    posting: Posting, month: dt.date, locks: list[NoteMonthLock], today: dt.date
+) -> str:
+    """Why notes of `month` on `posting` may no longer be written, or "" while
+    they may: a lock of org staff over the posting, or the automatic one."""
+    month = month.replace(day=1)
+    for lock in locks:
+        if lock.month == month and lock.covers(posting):
+            return _("%(month)s的月小结已由%(who)s于%(at)s锁定，不能再修改。") % {
+                "month": f"{month:%Y年%m月}",
+                "who": lock.locked_by,
+                "at": timezone.localtime(lock.locked_at).strftime("%Y-%m-%d"),
+            }
+    if month < first_open_month(today):
+        return _("%(month)s的月小结在月末%(days)s天后已自动锁定，不能再修改。") % {
+            "month": f"{month:%Y年%m月}",
+            "days": settings.MONTHLY_NOTE_LOCK_DAYS,
+        }
+    return ""
+
+
 def note_lock_reason(
     note: MonthlyNote, locks: list[NoteMonthLock], today: dt.date
 ) -> str:
     """Why a monthly note may no longer be edited, or "" while it may."""
-    for lock in locks:
-        if lock.month == note.month and lock.covers(note.posting):
-            return _("%(month)s的月小结已由%(who)s于%(at)s锁定，不能再修改。") % {
-                "month": f"{note.month:%Y年%m月}",
-                "who": lock.locked_by,
-                "at": timezone.localtime(lock.locked_at).strftime("%Y-%m-%d"),
-            }
-    days = settings.MONTHLY_NOTE_LOCK_DAYS
-    if today > month_end(note.month) + dt.timedelta(days=days):
-        return _("%(month)s的月小结在月末%(days)s天后已自动锁定，不能再修改。") % {
-            "month": f"{note.month:%Y年%m月}",
-            "days": days,
-        }
-    return ""
+    return month_lock_reason(note.posting, note.month, locks, today)
 
 
 def mark_locked(notes, locks=None) -> None:
