@@ -26,6 +26,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cadres.host_write import HostWrite, require_host_write
 from cadres.models import (
     Attachment,
     Commendation,
@@ -191,9 +192,16 @@ def evaluation_save(
     template's order, for dimensions with indicators; `comments`: dimension
     → text. A draft may leave anything blank; a submission needs every
     weighted dimension, and a comment where a score is below the basic
-    threshold. Writes only while the round is collecting.
+    threshold. Writes only while the round is collecting (for the host
+    leader, as the host-write rule says, whatever the posting's status).
     """
     round_ = Round.objects.select_for_update().get(pk=assessment.round_id)
+    require_host_write(
+        assessment.posting,
+        by,
+        what=HostWrite.EVALUATION,
+        round_collecting=round_.status == Round.Status.COLLECTING,
+    )
     require_round_status(round_, Round.Status.COLLECTING)
     assessment.round = round_
     in_scope = evaluable(by).filter(pk=assessment.pk).exists()

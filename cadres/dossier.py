@@ -543,6 +543,8 @@ class Entry:
     muted: bool = False  # a revoked warning, a draft appraisal
     edit_url: str = ""
     history_url: str = ""
+    # The host-write rule refuses `user` settling the record (resolve, revoke).
+    settle_refused: bool = False
     attendees: list[str] = field(default_factory=list)
 
 
@@ -654,19 +656,39 @@ class Dossier:
         if user is not None:
             if spec.edit_url and self.may_edit(user, record):
                 entry.edit_url = url_for(spec.edit_url)(record.pk)
+            if spec.key in ("support", "warning"):
+                entry.settle_refused = bool(self.host_refusal(user, record))
             if spec.history and role_may_use(user.role, "cadres:history"):
                 entry.history_url = url_for("cadres:history", spec.history)(record.pk)
         return entry
 
     def may_edit(self, user, record) -> bool:
-        """Authors edit their own records; monthly notes only until locked."""
+        """Authors edit their own records; monthly notes only until locked;
+        a host leader as far as the host-write rule allows."""
         if getattr(record, "author_id", None) != user.pk:
             return False
         if isinstance(record, MonthlyNote):
-            return not note_lock_reason(record, self.locks, self.today)
-        if isinstance(record, WorkLog):
+            if note_lock_reason(record, self.locks, self.today):
+                return False
+        elif isinstance(record, WorkLog):
             return record.posting.status == Posting.Status.ACTIVE
-        return True
+        return not self.host_refusal(user, record)
+
+    def host_refusal(self, user, record) -> str:
+        """The host-write rule on changing `record` (cadres.host_write)."""
+        # Imported here: the rule reads the month locks defined above.
+        from .host_write import HostWrite, host_write_refusal
+
+        if isinstance(record, MonthlyNote):
+            return host_write_refusal(
+                record.posting,
+                user,
+                what=HostWrite.NOTE,
+                month=record.month,
+                locks=self.locks,
+                today=self.today,
+            )
+        return host_write_refusal(record.posting, user, what=HostWrite.RECORD)
 
     def of(self, key: str, posting: Posting) -> list:
         by_posting = self._by_posting.get(key)

@@ -134,11 +134,13 @@ def entries_html(entries: list[Entry], role, *, printing: bool = False) -> SafeS
             links = []
             if entry.edit_url:
                 links.append(f'<a href="{esc(entry.edit_url)}">{text["edit"]}</a>')
-            if kind.key == "warning" and record.status == "active" and revoke:
+            if entry.settle_refused:
+                pass  # the host-write rule refuses it: no link to a refusal
+            elif kind.key == "warning" and record.status == "active" and revoke:
                 links.append(
                     f'<a class="ms-2" href="{revoke(record.pk)}">{text["revoke"]}</a>'
                 )
-            if kind.key == "support" and record.status == "open" and resolve:
+            elif kind.key == "support" and record.status == "open" and resolve:
                 links.append(
                     f'<a class="ms-2" href="{resolve(record.pk)}">{text["resolve"]}</a>'
                 )

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cadres import attachments, idcard
 from cadres.dossier import KINDS
+from cadres.host_write import HostWrite, host_write_refusal
 from cadres.lookups import LookupField, units_for
 from cadres.models import (
     Appraisal,
@@ -363,6 +364,14 @@ class SymposiumForm(forms.ModelForm):
             .select_related("cadre", "receiving_unit")
             .order_by("cadre__name", "-start_date")
         )
+        if user.role == Role.HOST_LEADER:  # only what the host-write rule allows
+            field.queryset = field.queryset.filter(
+                pk__in=[
+                    p.pk
+                    for p in field.queryset
+                    if not host_write_refusal(p, user, what=HostWrite.RECORD)
+                ]
+            )
         field.label_from_instance = lambda p: (
             f"{p.cadre.name} · {p.receiving_unit.name}{p.title}（{p.get_status_display()}）"
         )

@@ -11,6 +11,7 @@ from postings.models import Posting, Reminder
 from postings.services import jurisdiction_staff_ids, reminders_send
 
 from . import attachments, dossier
+from .host_write import HostWrite, require_host_write
 from .models import (
     Appraisal,
     Attachment,
@@ -121,18 +122,23 @@ def _save_note(note: MonthlyNote) -> MonthlyNote:
 
 
 def monthly_note_file(*, posting, author, **fields) -> MonthlyNote:
-    host_write_window(posting, author)
+    require_host_write(posting, author, what=HostWrite.NOTE, month=fields.get("month"))
     note = MonthlyNote(posting=posting, author=author, **fields)
     note._history_user = author
     return _save_note(note)
 
 
-def note_locked(note: MonthlyNote) -> str:
-    """Why `note` may no longer be edited today, or "" while it may."""
-    locks = NoteMonthLock.objects.filter(month=note.month).select_related(
-        "unit", "locked_by"
+def _month_locks(month: dt.date) -> list[NoteMonthLock]:
+    return list(
+        NoteMonthLock.objects.filter(month=month).select_related("unit", "locked_by")
     )
-    return dossier.note_lock_reason(note, list(locks), timezone.localdate())
+
+
+def note_locked(note: MonthlyNote, locks: list[NoteMonthLock] | None = None) -> str:
+    """Why `note` may no longer be edited today, or "" while it may."""
+    if locks is None:
+        locks = _month_locks(note.month)
+    return dossier.note_lock_reason(note, locks, timezone.localdate())
 
 
 EDIT_CONFLICT = "保存前，这份月小结已被修改过。已保存的版本显示在上方；您填写的内容仍保留在表单中，请对照后再次保存，或放弃修改。"
@@ -152,8 +158,11 @@ def monthly_note_update(*, note: MonthlyNote, by: User, version: int, **fields):
     )
     if current.author_id != by.pk:
         raise ValidationError("只有填报人本人可以修改这份月小结。", code="not_author")
-    host_write_window(current.posting, by)
-    if reason := note_locked(current):
+    locks = _month_locks(current.month)
+    require_host_write(
+        current.posting, by, what=HostWrite.NOTE, month=current.month, locks=locks
+    )
+    if reason := note_locked(current, locks):
         raise ValidationError(reason, code="locked")
     if current.version != version:
         raise ValidationError(EDIT_CONFLICT, code="edit_conflict")
@@ -202,15 +211,6 @@ def _term_rule(*, field: str, label: str, not_after_today: bool = True):
             raise ValidationError({field: f"{label}不能是将来的日期。"})
 
     return check
-
-
-def host_write_window(posting, user: User) -> None:
-    """The receiving unit writes while the posting is active; afterwards it only
-    reads and files the appraisal (组织鉴定)."""
-    if user.role == Role.HOST_LEADER and posting.status != Posting.Status.ACTIVE:
-        raise ValidationError(
-            "该挂职不在岗，接收单位只能查阅记录和填写组织鉴定。", code="host_read_only"
-        )
 
 
 def _not_proposed(record) -> None:
@@ -264,7 +264,7 @@ RECORD_RULES = {
 
 
 def _save_record(record, *, by: User):
-    host_write_window(record.posting, by)
+    require_host_write(record.posting, by, what=HostWrite.RECORD)
     RECORD_RULES[type(record)](record)
     record.full_clean()
     record._history_user = by
@@ -292,7 +292,12 @@ def record_update(*, record, by: User, **fields):
 @transaction.atomic
 def _settle(model, pk: int, *, status: str, refused: str, by: User, **fields):
     """Move a record to its final `status` once, recording who and when."""
-    record = model.objects.select_for_update().get(pk=pk)
+    record = (
+        model.objects.select_for_update(of=("self",))
+        .select_related("posting")
+        .get(pk=pk)
+    )
+    require_host_write(record.posting, by, what=HostWrite.RECORD)
     if record.status == status:
         raise ValidationError(refused, code="already_settled")
     record.status = status
@@ -407,6 +412,8 @@ def symposium_hold(
         raise ValidationError({"attendees": "请至少选择一名参会的挂职干部。"})
     if any(p.status == Posting.Status.PROPOSED for p in attendees):
         raise ValidationError({"attendees": "尚未到岗（拟派）的挂职不能参会。"})
+    for posting in attendees:
+        require_host_write(posting, author, what=HostWrite.RECORD)
     if held_on > timezone.localdate():
         raise ValidationError({"held_on": "召开日期不能是将来的日期。"})
     symposium = Symposium(
@@ -445,7 +452,7 @@ def warning_file(
         points=points,
         description=description,
     )
-    host_write_window(posting, author)
+    require_host_write(posting, author, what=HostWrite.RECORD)
     _not_proposed(warning)
     _term_rule(field="occurred_on", label="发生日期")(warning)
     # The level is the cadre's as of today, this infraction included: a
@@ -517,6 +524,7 @@ def appraisal_save(
         raise ValidationError(
             "组织鉴定已经提交，不能再修改。", code="appraisal_submitted"
         )
+    require_host_write(posting, author, what=HostWrite.APPRAISAL)
     _not_proposed(appraisal)
     for name, value in fields.items():
         setattr(appraisal, name, value)

@@ -57,6 +57,7 @@ from .forms import (
     WorkLogForm,
     units_for,
 )
+from .host_write import HostWrite, host_write_refusal
 from .models import (
     Appraisal,
     Attachment,
@@ -203,7 +204,7 @@ def cadre_detail(request: AuthenticatedHttpRequest, pk: int):
     timeline = file.timeline(kind=kind, posting_id=posting_id)
     page = paginate(request, timeline, settings.DOSSIER_PAGE_SIZE)
     page.object_list = [file.entry(*item, user=request.user) for item in page]
-    actions = _record_actions(request.user)
+    actions = _record_actions(request.user, locks=file.locks)
     checks = [(check, actions(check.posting)) for check in file.checks()]
     summary = file.summary()
     return render(
@@ -305,11 +306,26 @@ RECORD_ACTIONS = [
 ]
 
 
-def _record_actions(user) -> Callable[[Posting], list[tuple[str, str]]]:
-    """posting -> (label, URL) of what `user` may add to it; labels translated
-    and URLs reversed once, not once per posting."""
+# What the host-write rule calls each action (the rest are records).
+ACTION_WRITES = {
+    "cadres:note_create": HostWrite.NOTE,
+    "cadres:appraisal_edit": HostWrite.APPRAISAL,
+}
+
+
+def _record_actions(
+    user, *, locks: list[NoteMonthLock]
+) -> Callable[[Posting], list[tuple[str, str]]]:
+    """posting -> (label, URL) of what `user` may add to it, as far as the
+    host-write rule allows (`locks`: the month locks read with the dossier);
+    labels translated and URLs reversed once, not once per posting."""
     may = [
-        (dossier.url_for(name), str(label), states)
+        (
+            dossier.url_for(name),
+            str(label),
+            states,
+            ACTION_WRITES.get(name, HostWrite.RECORD),
+        )
         for name, label, states in RECORD_ACTIONS
         if role_may_use(user.role, name)
     ]
@@ -320,13 +336,20 @@ def _record_actions(user) -> Callable[[Posting], list[tuple[str, str]]]:
     )
     symposium_label = _("座谈会")
 
+    def allowed(posting: Posting, what: HostWrite) -> bool:
+        return not host_write_refusal(posting, user, what=what, locks=locks)
+
     def actions(posting: Posting) -> list[tuple[str, str]]:
         out = [
             (label, url(posting.pk))
-            for url, label, states in may
-            if posting.status in states
+            for url, label, states, what in may
+            if posting.status in states and allowed(posting, what)
         ]
-        if symposium and posting.status in NOT_PROPOSED:
+        if (
+            symposium
+            and posting.status in NOT_PROPOSED
+            and allowed(posting, HostWrite.RECORD)
+        ):
             out.append((symposium_label, f"{symposium}?posting={posting.pk}"))
         return out
 

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from assessment.evaluations import task_queryset, tasks_of
 from cadres import union
 from cadres.dossier import mark_locked
+from cadres.host_write import HostWrite, host_write_refusal
 from cadres.models import Cadre, MonthlyNote, NoteMonthLock
 from guazhi.access import role_may_use
 from guazhi.countcache import counted, scope_key
@@ -249,8 +250,25 @@ def posting_detail(request: AuthenticatedHttpRequest, pk: int):
     notes = lists["notes"]
     for note in notes:
         note.posting = posting
-    # The edit link shows on the author's unlocked notes only.
-    mark_locked(notes, lists["locks"])
+    # The edit link shows on the author's unlocked notes only, and to a host
+    # leader as far as the host-write rule allows (the last months' notes
+    # within the lock window once the posting has ended).
+    locks = lists["locks"]
+    mark_locked(notes, locks)
+    user = request.user
+    can_file_note = role_may_use(user.role, "cadres:note_create") and not (
+        host_write_refusal(posting, user, what=HostWrite.NOTE, locks=locks)
+    )
+    may_edit_notes = role_may_use(user.role, "cadres:note_edit")
+    for note in notes:
+        note.may_edit = (
+            may_edit_notes
+            and note.author_id == user.pk
+            and not note.lock_reason
+            and not host_write_refusal(
+                posting, user, what=HostWrite.NOTE, month=note.month, locks=locks
+            )
+        )
     may_move = role_may_use(request.user.role, "postings:transition")
     actions = [
         (action, label, target)
@@ -271,8 +289,7 @@ def posting_detail(request: AuthenticatedHttpRequest, pk: int):
             "actions": actions,
             "today": timezone.localdate(),
             "is_live": posting.status in services.LIVE,
-            "can_file_note": role_may_use(request.user.role, "cadres:note_create")
-            and posting.status == Posting.Status.ACTIVE,
+            "can_file_note": can_file_note,
             # 考核评价 panel, for those who evaluate (as evaluations.posting_tasks)
             "evaluation_tasks": [
                 (a, tasks_of(request.user, a)) for a in lists.get("tasks", ())

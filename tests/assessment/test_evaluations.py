@@ -304,11 +304,16 @@ def test_a_round_not_collecting_refuses_writes(
     client = login(host_a)
     body = client.get(url(assessment)).content.decode()
     assert 'id="evaluation-form"' not in body
+    # The host-write rule answers the host leader, saying what is possible.
+    host_rule = "接收单位只能在评分中的考核轮次里填写和提交评价"
     response = client.post(url(assessment), form_data(FULL, button="submit"))
     assert response.status_code == 200
-    assert message in response.content.decode()
-    with pytest.raises(ValidationError, match=message):
+    assert host_rule in response.content.decode()
+    with pytest.raises(ValidationError, match=host_rule):
         save(assessment, host_a, scores={"de": 80})
+    # Org staff get the round's own reason.
+    with pytest.raises(ValidationError, match=message):
+        save(assessment, org_a, source="org", scores={"de": 80})
     assert not Evaluation.objects.exists()
 
 

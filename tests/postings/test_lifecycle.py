@@ -676,7 +676,7 @@ def test_host_leader_sees_the_posting_once_it_is_activated(
     assert "诸葛拟派" in client.get(reverse("postings:list")).content.decode()
 
 
-def test_host_leader_still_reads_a_completed_posting_but_is_offered_no_filing(
+def test_host_leader_still_reads_a_completed_posting_and_files_only_open_months(
     login, org_a, host_a, world
 ):
     posting = world.a.posting
@@ -696,19 +696,22 @@ def test_host_leader_still_reads_a_completed_posting_but_is_offered_no_filing(
     body = response.content.decode()
     assert "期满" in body
     assert world.a.note.work_done[:10] in body  # the notes stay readable
-    assert reverse("cadres:note_create", args=[posting.pk]) not in body
-    assert reverse("cadres:note_edit", args=[fresh.pk]) not in body
+    # The host-write rule: the last months' notes within the lock window stay
+    # open after the end (this month's here); locked ones do not.
+    assert reverse("cadres:note_create", args=[posting.pk]) in body
+    assert reverse("cadres:note_edit", args=[fresh.pk]) in body
+    assert reverse("cadres:note_edit", args=[world.a.note.pk]) not in body
 
 
-def test_host_leader_cannot_file_a_note_on_a_completed_posting_by_url(
+def test_host_leader_cannot_file_a_locked_months_note_on_a_completed_posting(
     login, org_a, host_a, world
 ):
     posting = world.a.posting
     _move(login(org_a), posting, "complete", on=_due(posting))
-    login(host_a).post(
+    response = login(host_a).post(
         reverse("cadres:note_create", args=[posting.pk]),
         {
-            "month": f"{months_ago(1):%Y-%m}",
+            "month": f"{months_ago(3):%Y-%m}",  # locked by itself long since
             "days_present": 20,
             "days_absent": 0,
             "days_leave": 0,
@@ -716,6 +719,7 @@ def test_host_leader_cannot_file_a_note_on_a_completed_posting_by_url(
             "conduct": "良好",
         },
     )
+    assert "接收单位只能查阅记录、填写组织鉴定" in form_errors(response)
     assert MonthlyNote.objects.filter(posting=posting).count() == 1
 
 
