@@ -78,14 +78,14 @@ def rules_of(assessment: Assessment) -> Rules:
 def evaluable(user):
     """Assessments `user` may evaluate some source of, in any round state.
 
-    Through the posting's scope; org staff also need the round itself in
-    their jurisdiction (a city's round is the city's to score)."""
+    Their scope (`Assessment.objects.visible_to`: for org staff the round's
+    as well as the posting's); a host leader scores their own unit's."""
     role = getattr(user, "role", None)
     qs = Assessment.objects.visible_to(user)
     if role == Role.HOST_LEADER:
         return qs.filter(posting__receiving_unit_id=user.unit_id)
     if role == Role.ORG_STAFF:
-        return qs.filter(round__in=Round.objects.visible_to(user))
+        return qs
     return qs.none()
 
 

@@ -134,20 +134,27 @@ class TemplateVersion(models.Model):
         return f"{self.template.name} v{self.number}"
 
 
+def round_scope_q(user, prefix: str = "") -> Q:
+    """The rounds `user` manages, as a filter on `prefix` + Round fields: org
+    staff those held by a unit in their jurisdiction, admins all, nobody else
+    any (they reach assessments through their postings)."""
+    from cadres.models import Role
+
+    role = getattr(user, "role", None)
+    if role == Role.ADMIN:
+        return Q()
+    if role == Role.ORG_STAFF:
+        return Q(**{f"{prefix}unit__path__startswith": user.unit.path})
+    return Q(pk__in=[])
+
+
 class RoundQuerySet(WriteTrackingQuerySet):
     def visible_to(self, user):
-        """Org staff see rounds held by a unit in their jurisdiction; admins all.
-
-        A round only ever covers postings in scope of its unit, so whoever sees
-        the round sees every posting in it."""
-        from cadres.models import Role
-
-        role = getattr(user, "role", None)
-        if role == Role.ADMIN:
-            return self
-        if role == Role.ORG_STAFF:
-            return self.filter(unit__path__startswith=user.unit.path)
-        return self.none()
+        """The rounds `user` manages (`round_scope_q`). A posting moved out of
+        the round's unit after it was added stays in the round, but out of
+        sight: the round's pages read its assessments through
+        `Assessment.objects.visible_to`."""
+        return self.filter(round_scope_q(user))
 
 
 class Round(models.Model):
@@ -263,10 +270,19 @@ class RoundEvent(models.Model):
 
 class AssessmentQuerySet(WriteTrackingQuerySet):
     def visible_to(self, user):
-        """Through the posting's scope, as every record of a posting."""
+        """Through every parent that decides for `user` (DOMAIN.md, "Who uses
+        it"): the posting always; for org staff, who manage rounds, the round
+        as well (a county's staff do not reach a city round's assessment of
+        their county's cadre). Host leaders, home contacts and cadres reach
+        assessments through their postings (host evaluations, closed results
+        on the dossier)."""
+        from cadres.models import Role
         from postings.models import Posting
 
-        return self.filter(Posting.scope_q(user, prefix="posting__"))
+        qs = self.filter(Posting.scope_q(user, prefix="posting__"))
+        if getattr(user, "role", None) == Role.ORG_STAFF:
+            qs = qs.filter(round_scope_q(user, prefix="round__"))
+        return qs
 
 
 class Assessment(models.Model):

@@ -17,12 +17,10 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from cadres.models import Cadre, Rank, Report, Unit, Warning
+from cadres.models import Rank, Report, Warning
 from guazhi.access import role_may_use
-from guazhi.countcache import counted
 from guazhi.excel import XLSX_CONTENT_TYPE
 from guazhi.fasthtml import esc, join_rows, labels, url_for
 from guazhi.http import AuthenticatedHttpRequest
@@ -353,9 +351,18 @@ def _round_for(request: AuthenticatedHttpRequest, pk: int) -> Round:
     )
 
 
-def _results_context(round_: Round, cohort: str) -> dict:
+def _results_context(round_: Round, cohort: str, user) -> dict:
+    """The round's results as `user` may see them: every assessment is scored
+    (or was stored) with the whole round, then only those in the user's scope
+    are shown and ranked among themselves (a posting moved out of the round's
+    unit leaves the table and the export)."""
     rules = results.rules_of(round_)
-    rows = results.round_rows(round_)
+    visible = set(
+        Assessment.objects.visible_to(user)
+        .filter(round=round_)
+        .values_list("pk", flat=True)
+    )
+    rows = [r for r in results.round_rows(round_) if r.assessment.pk in visible]
     chosen_rows, cohorts, cohort, cohort_label = _cohort_rows(cohort, rows)
     lines = results.lines(chosen_rows, rules)
     return {
@@ -370,11 +377,11 @@ def _results_context(round_: Round, cohort: str) -> dict:
     }
 
 
-def _table(round_: Round, cohort: str, may_detail: bool) -> dict:
-    """What the results page shows of one cohort, computed from all of the
-    round's rows: the cohorts, the table's rows (in ranking order) and the
-    grade distribution. Plain values, so that it can be cached."""
-    context = _results_context(round_, cohort)
+def _table(round_: Round, cohort: str, user) -> dict:
+    """What the results page shows of one cohort: the cohorts, the table's
+    rows (in ranking order) and the grade distribution."""
+    may_detail = role_may_use(user.role, "assessment:assessment_detail")
+    context = _results_context(round_, cohort, user)
     lines = context["lines"]
     html = _RowHtml(may_detail)
     return {
@@ -388,28 +395,10 @@ def _table(round_: Round, cohort: str, may_detail: bool) -> dict:
     }
 
 
-# What a closed round's cached table reads (guazhi.countcache): its stored
-# results, the round (closing and reopening it), the postings (kind, rank,
-# who and where), the cadres' and the receiving units' names.
-RESULT_MODELS = (Assessment, Round, Posting, Cadre, Unit)
-# Part of the cache key: a new one when the table's shape or markup changes,
-# so that a deploy never serves rows cached by the code before it.
-TABLE_VERSION = 1
-
-
 def round_results(request: AuthenticatedHttpRequest, pk: int):
     round_ = _round_for(request, pk)
-    cohort = _cohort_param(request)
-    may_detail = role_may_use(request.user.role, "assessment:assessment_detail")
-    if round_.is_closed:
-        # Stored results: the same table until something it reads is written.
-        key = (
-            f"results:v{TABLE_VERSION}:{round_.pk}:{cohort}:{get_language()}:"
-            f"{int(may_detail)}"
-        )
-        table = counted(key, RESULT_MODELS, lambda: _table(round_, cohort, may_detail))
-    else:
-        table = _table(round_, cohort, may_detail)  # the live preview
+    # A closed round's stored results, or the live preview of any other.
+    table = _table(round_, _cohort_param(request), request.user)
     rows, sort = _sorted_rows(request, table["table_rows"])
     head = [
         (_("排名"), "rank"),
@@ -447,7 +436,7 @@ def _filename(text: str) -> str:
 
 def round_export(request: AuthenticatedHttpRequest, pk: int):
     round_ = _round_for(request, pk)
-    context = _results_context(round_, _cohort_param(request))
+    context = _results_context(round_, _cohort_param(request), request.user)
     body = exports.round_workbook(
         context["lines"],
         dimensions=context["dimension_columns"],
@@ -487,11 +476,8 @@ def _source_blocks(
 
 
 def assessment_detail(request: AuthenticatedHttpRequest, pk: int):
-    rounds = Round.objects.visible_to(request.user)
     assessment = get_object_or_404(
-        Assessment.objects.visible_to(request.user)
-        .filter(round__in=rounds)
-        .select_related(
+        Assessment.objects.visible_to(request.user).select_related(
             "round__template_version",
             "round__unit",
             "posting__cadre",
@@ -503,7 +489,11 @@ def assessment_detail(request: AuthenticatedHttpRequest, pk: int):
     round_ = assessment.round
     if round_.is_closed:
         result = results.stored_result(assessment)
-        ranked = round_.assessments.filter(rank__isnull=False).count()
+        ranked = (
+            Assessment.objects.visible_to(request.user)
+            .filter(round=round_, rank__isnull=False)
+            .count()
+        )
     else:
         rows = results.compute_round(round_)
         result = next(r.result for r in rows if r.assessment.pk == assessment.pk)

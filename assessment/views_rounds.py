@@ -32,7 +32,6 @@ from .forms_rounds import (
 from .models import (
     GRADE_ORDER,
     Assessment,
-    Ballot,
     BallotCode,
     Dimension,
     Evaluation,
@@ -252,7 +251,13 @@ def round_list(request: AuthenticatedHttpRequest):
     qs = (
         form.filter(scoped)
         .select_related("unit", "template_version__template")
-        .annotate(assessments_count=Count("assessments"))
+        # Only the assessments the user sees are counted (a posting moved out
+        # of the round's unit stays in the round, out of sight).
+        .annotate(
+            assessments_count=correlated_count(
+                Assessment.objects.visible_to(request.user), round="pk"
+            )
+        )
     )
     qs, sort = sorted_queryset(request, qs, ROUND_SORTS, "-period")
     counts = dict(
@@ -359,7 +364,9 @@ def _assessment_rows(request, round_: Round) -> list[Assessment]:
         )
         .annotate(
             codes_issued=correlated_count(BallotCode, group__session__assessment="pk"),
-            ballots_cast=correlated_count(Ballot, group__session__assessment="pk"),
+            ballots_cast=correlated_count(
+                BallotCode.objects.filter(used=True), group__session__assessment="pk"
+            ),
         )
     )
     if round_.is_closed:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from django.conf import settings
-from django.db.models import Count, Exists, IntegerField, Model, OuterRef, Subquery
+from django.db.models import Count, IntegerField, Model, OuterRef, Subquery
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -288,9 +288,9 @@ def _local_date(value: dt.datetime) -> dt.date:
 
 
 def _assessment_part(where: dict, user) -> union.Part:
-    """考核结果: assessments whose round has closed (their results are stored),
-    each with `ranked` (how many were ranked in the round) and whether `user`
-    may see the round (`_finish_assessments`)."""
+    """考核结果: the assessments `user` may see (for org staff: their round
+    too) whose round has closed (their results are stored), each with
+    `ranked` (how many were ranked in the round)."""
     ranked = (
         Assessment.objects.filter(round=OuterRef("round_id"), rank__isnull=False)
         .order_by()
@@ -300,12 +300,9 @@ def _assessment_part(where: dict, user) -> union.Part:
     )
     return union.Part(
         "assessment",
-        Assessment.objects.filter(**where, round__status=Round.Status.CLOSED).annotate(
-            ranked=Subquery(ranked, output_field=IntegerField()),
-            round_visible=Exists(
-                Round.objects.visible_to(user).filter(pk=OuterRef("round_id"))
-            ),
-        ),
+        Assessment.objects.visible_to(user)
+        .filter(**where, round__status=Round.Status.CLOSED)
+        .annotate(ranked=Subquery(ranked, output_field=IntegerField())),
         {"round": (), "round__unit": ()},
     )
 
@@ -313,12 +310,12 @@ def _assessment_part(where: dict, user) -> union.Part:
 def _finish_assessments(rows, user) -> None:
     """Each assessment gets `author` (the round's unit) and `created_at` (the
     close) for the timeline, and `detail_url` when `user` may open the
-    explanation."""
+    explanation (whoever may open it sees the round: `_assessment_part`)."""
     may_open = role_may_use(user.role, "assessment:assessment_detail")
     detail = url_for("assessment:assessment_detail") if may_open and rows else None
     for a in rows:
         a.author, a.created_at = a.round.unit, a.round.closed_at
-        a.detail_url = detail(a.pk) if detail and a.round_visible else ""
+        a.detail_url = detail(a.pk) if detail else ""
 
 
 def _assessment_title(a) -> str:

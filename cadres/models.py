@@ -166,6 +166,18 @@ class User(AbstractUser):
 
 
 class CadreQuerySet(WriteTrackingQuerySet):
+    def in_jurisdiction(self, unit: Unit):
+        """The cadres the org staff of `unit` manage: the members of its
+        subtree, and those with a posting sending or receiving in it. What a
+        batch of `unit` may nominate, whoever adds the nomination."""
+        from postings.models import Posting
+
+        posted = Posting.objects.filter(
+            Posting.in_subtree_q(unit), cadre=OuterRef("pk")
+        )
+        units = Unit.objects.subtree(unit).values("pk")
+        return self.filter(Q(unit__in=units) | Exists(posted))
+
     def visible_to(self, user):
         """Cadres with a posting the user may see, plus the members of their unit(s).
 
@@ -181,10 +193,9 @@ class CadreQuerySet(WriteTrackingQuerySet):
             return self.all()
         if role == Role.CADRE:
             return self.filter(pk=user.cadre_id)
-        in_scope = Posting.objects.filter(Posting.scope_q(user), cadre=OuterRef("pk"))
         if role == Role.ORG_STAFF:
-            units = Unit.objects.subtree(user.unit).values("pk")
-            return self.filter(Q(unit__in=units) | Exists(in_scope))
+            return self.in_jurisdiction(user.unit)
+        in_scope = Posting.objects.filter(Posting.scope_q(user), cadre=OuterRef("pk"))
         if role == Role.HOST_LEADER:
             return self.filter(Exists(in_scope))
         if role == Role.HOME_CONTACT:

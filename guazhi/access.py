@@ -17,7 +17,6 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from cadres.models import Role
-from guazhi import countcache
 from guazhi.fasthtml import esc
 
 log = logging.getLogger(__name__)
@@ -276,12 +275,9 @@ def navigation(request: HttpRequest) -> dict:
         return {}
     from postings.models import Reminder
 
-    # The badge on every page: cached until a reminder is written.
-    unread = countcache.counted(
-        f"unread:{user.pk}",
-        (Reminder,),
-        lambda: Reminder.objects.visible_to(user).unread().count(),
-    )
+    # The badge on every page: a count, never cached (the reminders' scope
+    # follows their postings).
+    unread = Reminder.objects.visible_to(user).unread().count()
     return {
         "navbar": navbar(request, user, unread),
         "may": UrlPermissions(user.role),

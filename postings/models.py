@@ -81,6 +81,14 @@ class BatchChildQuerySet(WriteTrackingQuerySet):
         return self.filter(batch_scope_q(user, prefix="batch__"))
 
 
+class NominationQuerySet(BatchChildQuerySet):
+    def visible_to(self, user):
+        """A nomination hangs from its batch and its cadre: both in scope."""
+        from cadres.models import Cadre
+
+        return super().visible_to(user).filter(cadre__in=Cadre.objects.visible_to(user))
+
+
 class Batch(models.Model):
     """批次: a wave of postings decided together, owned by one jurisdiction."""
 
@@ -182,7 +190,7 @@ class Nomination(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = BatchChildQuerySet.as_manager()
+    objects = NominationQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -515,9 +523,12 @@ def scope_models() -> tuple[type[models.Model], ...]:
 
 class ReminderQuerySet(WriteTrackingQuerySet):
     def visible_to(self, user):
+        """A reminder is its recipient's, and only while its subject (the
+        posting) is in their scope: whoever loses sight of a posting loses its
+        reminders with it."""
         if not getattr(user, "is_authenticated", False):
             return self.none()
-        return self.filter(recipient=user)
+        return self.filter(Posting.scope_q(user, prefix="posting__"), recipient=user)
 
     def unread(self):
         return self.filter(read_at__isnull=True)

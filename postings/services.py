@@ -52,20 +52,27 @@ class SoftViolation:
     detail: str
 
 
+def _in_jurisdiction(posting: Posting, unit) -> bool:
+    """Whether `posting` sends or receives within `unit`'s subtree, in memory
+    (the posting may not be saved yet): `Posting.in_subtree_q` as a test."""
+    return posting.sending_unit.path.startswith(
+        unit.path
+    ) or posting.receiving_unit.path.startswith(unit.path)
+
+
 def hard_rule_errors(posting: Posting, *, by: User) -> dict[str, str]:
     errors: dict[str, str] = {}
     if posting.start_date and posting.planned_end_date:
         if posting.planned_end_date <= posting.start_date:
             errors["planned_end_date"] = "计划结束日期必须晚于开始日期。"
-    if by.role == Role.ORG_STAFF:
-        path = by.unit.path
-        if not (
-            posting.sending_unit.path.startswith(path)
-            or posting.receiving_unit.path.startswith(path)
-        ):
-            errors["receiving_unit"] = (
-                "派出单位或接收单位至少有一个须在本部门管辖范围内。"
-            )
+    if by.role == Role.ORG_STAFF and not _in_jurisdiction(posting, by.unit):
+        errors["receiving_unit"] = "派出单位或接收单位至少有一个须在本部门管辖范围内。"
+    # A batch holds only what its own jurisdiction's staff may see, whoever
+    # adds to it (city staff cannot put another county's posting in a county's).
+    if posting.batch_id and not _in_jurisdiction(posting, posting.batch.unit):
+        errors["batch"] = (
+            f"派出单位或接收单位至少有一个须在本批次的管辖范围（{posting.batch.unit.name}）内。"
+        )
     if posting.sending_unit_id == posting.receiving_unit_id:
         errors["receiving_unit"] = "接收单位不能与派出单位相同。"
     if posting.status == Posting.Status.ACTIVE:
@@ -457,8 +464,13 @@ def batch_save(*, by: User, batch: Batch | None = None, **fields) -> Batch:
 def nomination_add(
     *, batch: Batch, cadre, source: str, recommender: str = "", by: User
 ):
-    if not Cadre.objects.visible_to(by).filter(pk=cadre.pk).exists():
-        raise ValidationError({"cadre": "只能推荐本管辖范围内的干部。"})
+    # The batch's own jurisdiction decides, not the wider one of whoever adds:
+    # city staff cannot put another county's cadre into a county's batch.
+    in_scope = Cadre.objects.visible_to(by).in_jurisdiction(batch.unit)
+    if not in_scope.filter(pk=cadre.pk).exists():
+        raise ValidationError(
+            {"cadre": f"只能推荐本批次管辖范围（{batch.unit.name}）内的干部。"}
+        )
     nomination = Nomination(
         batch=batch, cadre=cadre, source=source, recommender=recommender
     )
@@ -528,11 +540,13 @@ def competitive_ranking(batch: Batch, nominations) -> list[RankedNomination]:
 # --- Placement assistant -----------------------------------------------------
 
 
-def placement_inputs(batch: Batch):
-    """Selected candidates not yet posted and posts with places left."""
+def placement_inputs(batch: Batch, *, by: User):
+    """Selected candidates `by` may see, not yet posted, and posts with places
+    left."""
     posted = Posting.objects.filter(batch=batch).values("cadre_id")
     nominations = (
-        batch.nominations.filter(decision=Nomination.Decision.SELECTED)
+        Nomination.objects.visible_to(by)
+        .filter(batch=batch, decision=Nomination.Decision.SELECTED)
         .exclude(cadre_id__in=posted)
         .select_related("cadre")
     )
@@ -596,9 +610,13 @@ def placement_accept(
         raise ValidationError("同一名干部只能安排一个岗位。", code="duplicate_cadre")
     selected = {
         n.cadre_id: n.cadre
-        for n in batch.nominations.filter(
-            decision=Nomination.Decision.SELECTED, cadre_id__in=cadre_ids
-        ).select_related("cadre__unit")
+        for n in Nomination.objects.visible_to(by)
+        .filter(
+            batch=batch,
+            decision=Nomination.Decision.SELECTED,
+            cadre_id__in=cadre_ids,
+        )
+        .select_related("cadre__unit")
     }
     posts = {p.pk: p for p in batch.posts.select_related("receiving_unit")}
     created = []

@@ -1,3 +1,5 @@
+from collections import Counter
+from dataclasses import replace
 from functools import partial
 
 from django.contrib import messages
@@ -33,7 +35,7 @@ from guazhi.listing import (
 )
 from guazhi.queries import correlated_count
 
-from . import batch_page, exports, services
+from . import exports, services
 from .forms import (
     AssignmentForm,
     BatchForm,
@@ -519,16 +521,38 @@ def batch_detail(request: AuthenticatedHttpRequest, pk: int):
         ),
         pk=pk,
     )
-    # Counts and the long tables' rows come cached, the rows' HTML is built in
-    # Python (postings.batch_page).
-    figures = batch_page.counts(batch)
-    counts = figures["status"]
-    ranking = batch_page.ranking_page(request, batch, figures["nominations"])
-    posts = batch_page.posts_page(request, batch, figures["posts"])
+    # Only what the user may see of the batch: a nomination needs its cadre
+    # in scope, a posting its own scope (a cadre or posting moved out of the
+    # jurisdiction stays in the batch, out of sight, and out of every count).
+    nominations = Nomination.objects.visible_to(request.user).filter(batch=batch)
+    postings = Posting.objects.visible_to(request.user).filter(batch=batch)
+    counts, used = Counter(), Counter()
+    for status, post, n in (
+        postings.order_by().values_list("status", "open_post").annotate(n=Count("pk"))
+    ):
+        counts[status] += n
+        used[post] += n
+    # Ranks need every score; only the page's nominations are read in full.
+    scores = nominations.values_list("pk", "exam_score", "interview_score", named=True)
+    ranking = paginate(request, services.competitive_ranking(batch, scores))
+    rows = nominations.select_related("cadre__unit", "decided_by").in_bulk(
+        [r.nomination.pk for r in ranking]
+    )
+    ranking.object_list = [
+        replace(r, nomination=rows[r.nomination.pk]) for r in ranking
+    ]
+    posts = paginate(
+        request,
+        batch.posts.select_related("receiving_unit").order_by("pk"),
+        count=batch.n_posts,
+        param="posts_page",
+    )
+    for post in posts:
+        post.used = used[post.pk]
     total = sum(counts.values())
     postings = paginate(
         request,
-        batch_page.postings(batch) if total else [],
+        postings.select_related("cadre", "receiving_unit"),
         count=total,
         param="postings_page",
     )
@@ -539,19 +563,18 @@ def batch_detail(request: AuthenticatedHttpRequest, pk: int):
         {
             "batch": batch,
             "ranking": ranking,
-            "ranking_rows": batch_page.ranking_rows(request, batch, ranking),
             "ranking_pages": page_context(request, ranking),
             "posts": posts,
-            "post_rows": batch_page.post_rows(posts, figures["used"]),
             "posts_pages": page_context(request, posts, "posts_page"),
             "postings": postings,
-            "posting_rows": batch_page.posting_rows(postings),
             "postings_pages": page_context(request, postings, "postings_page"),
-            "posting_list_url": reverse("postings:list"),
             "status_counts": [
                 (v, label, counts[v]) for v, label in Posting.Status.choices
             ],
-            "form_fields": batch_page.form_fields(request.user, reserve_only),
+            "nomination_form": NominationForm(
+                user=request.user, reserve_only=reserve_only
+            ),
+            "post_form": OpenPostForm(),
             "reserve_only": reserve_only,
             "terms": [
                 (label, batch.term_months(c)) for c, label in PostCategory.choices
@@ -624,7 +647,7 @@ def placement(request: AuthenticatedHttpRequest, pk: int):
     batch = get_object_or_404(Batch.objects.visible_to(request.user), pk=pk)
     if request.method == "POST":
         return _placement_accept(request, batch)
-    candidates, posts = services.placement_inputs(batch)
+    candidates, posts = services.placement_inputs(batch, by=request.user)
     try:
         proposal, problem = placement_propose(candidates, posts), ""
     except Infeasible as exc:

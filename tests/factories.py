@@ -153,12 +153,27 @@ class MonthlyNoteFactory(factory.django.DjangoModelFactory):
     )
 
 
+def posting_seen_by(user: User) -> Posting:
+    """A new active posting in `user`'s scope (a reminder needs its subject in
+    its recipient's scope): received by a host leader's unit, sent by a home
+    contact's, the cadre's own, within an org staff's jurisdiction."""
+    if user.role == Role.HOST_LEADER:
+        return PostingFactory(receiving_unit=user.unit)
+    if user.role == Role.HOME_CONTACT:
+        return PostingFactory(cadre=CadreFactory(unit=user.unit))
+    if user.role == Role.CADRE:
+        return PostingFactory(cadre=user.cadre)
+    if user.role == Role.ORG_STAFF:
+        return PostingFactory(cadre=CadreFactory(unit=UnitFactory(parent=user.unit)))
+    return PostingFactory()
+
+
 class ReminderFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Reminder
 
     recipient = factory.SubFactory(UserFactory)
-    posting = factory.SubFactory(PostingFactory)
+    posting = factory.LazyAttribute(lambda o: posting_seen_by(o.recipient))
     kind = Reminder.Kind.MIDTERM
     due_date = factory.LazyAttribute(lambda o: o.posting.midterm_date)
     message = factory.LazyAttribute(

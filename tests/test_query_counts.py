@@ -271,8 +271,7 @@ def test_batch_page_runs_the_same_queries_for_5_and_50_rows(
             shown += [cadre.name, post.receiving_unit.name, posting.cadre.name]
         return shown
 
-    # The ranking, the counts and the long tables' rows are cached
-    # (postings.batch_page): the same count cold and warm.
+    # Cold (right after a write) and warm: the same count.
     client, url = login(org_city), batch.get_absolute_url()
     shown = add_rows(5)
     client.get(url)  # warm up the session

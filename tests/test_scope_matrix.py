@@ -186,7 +186,11 @@ def _template_of(side: Side):
 
 
 def _assessment_of(side: Side):
-    return _round_of(side).assessments.get()
+    """The side's assessment: the one in its round, unless a scenario set it."""
+    made = side.__dict__.setdefault("assessment_records", {})
+    if "assessment" not in made:
+        made["assessment"] = _round_of(side).assessments.get()
+    return made["assessment"]
 
 
 def _ballot_pk(side: Side) -> int:

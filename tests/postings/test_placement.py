@@ -608,7 +608,7 @@ def test_a_full_team_is_flagged_and_needs_a_reason_to_accept(login, org_a, tree,
     )
     client = login(org_a)
     page = client.get(_url(batch))
-    candidates, posts = services.placement_inputs(batch)
+    candidates, posts = services.placement_inputs(batch, by=org_a)
     assert [p.team_free for p in posts] == [0]
     body = page.content.decode()
     assert "该单位班子挂职干部将超过2名（规则2，需说明理由）" in body
@@ -630,7 +630,7 @@ def test_placement_inputs_count_places_left_and_skip_the_placed(
     services.placement_accept(
         batch=batch, pairs=[(woman.pk, town.pk)], by=org_a, start=dt.date(2026, 4, 1)
     )
-    candidates, posts = services.placement_inputs(batch)
+    candidates, posts = services.placement_inputs(batch, by=org_a)
     assert [c.name for c in candidates] == ["周建国"]
     assert candidates[0].home_unit_id == tree.organ_a.pk
     places = {p.id: (p.capacity, p.team_free) for p in posts}

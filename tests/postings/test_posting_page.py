@@ -91,8 +91,8 @@ def test_a_posting_outside_any_relay_costs_no_query_for_the_chain(login, org_a, 
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
     assert response.context["chain"] == []
-    # session and user, then the posting with all its lists
-    assert len(queries.captured_queries) == 3
+    # session and user, the posting with all its lists, the unread badge
+    assert len(queries.captured_queries) == 4
 
 
 def test_each_user_gets_their_own_scope_from_the_shared_query(

@@ -1,0 +1,181 @@
+"""The holes an independent probe found, one test each (each failed before
+its fix). The general check is tests/test_scope_parents.py; these pin the
+probe's own cases with what a user saw."""
+
+from io import BytesIO
+
+import openpyxl
+from django.urls import reverse
+
+from assessment.ballots import default_groups, session_open
+from assessment.models import Assessment, BallotCode, BallotSession, Round
+from assessment.results import store_results
+from postings.models import Batch, Nomination, Posting, Reminder
+from tests.assessment.factories import make_round
+from tests.conftest import CADRE_A_NAME, CADRE_B_NAME
+from tests.factories import CadreFactory, PostingFactory, ReminderFactory
+
+
+def _open_session(assessment, by) -> BallotSession:
+    return session_open(
+        assessment=assessment,
+        groups=default_groups(assessment),
+        min_turnout_pct=60,
+        by=by,
+    )
+
+
+def test_county_staff_cannot_reach_the_ballots_of_a_city_round(
+    login, org_city, org_a, world
+):
+    """County staff saw their cadre's assessment in a city round through the
+    posting: they could print its unused codes, vote, open and close its
+    session. The round is the city's: all of it is 404 for them."""
+    city_round = make_round(org_city, [world.a.posting], name="江州市中期考核")
+    assessment = city_round.assessments.get()
+    session = _open_session(assessment, org_city)
+    codes = list(BallotCode.objects.filter(group__session=session))
+    client = login(org_a)
+    for name in (
+        "ballot_slips",
+        "ballot_session",
+        "ballot_session_open",
+        "ballot_session_close",
+        "assessment_detail",
+    ):
+        url = reverse(f"assessment:{name}", args=[assessment.pk])
+        for method in ("GET", "POST"):
+            assert client.generic(method, url).status_code in (404, 405), name
+    slips = client.get(reverse("assessment:ballot_slips", args=[assessment.pk]))
+    assert not any(c.code[:4] in slips.content.decode() for c in codes)
+    session.refresh_from_db()
+    assert session.status == BallotSession.Status.OPEN
+    # The city's staff manage it as before.
+    assert (
+        login(org_city)
+        .get(reverse("assessment:ballot_slips", args=[assessment.pk]))
+        .status_code
+        == 200
+    )
+
+
+def test_a_county_batch_page_hides_a_cadre_and_posting_out_of_the_county(
+    login, org_a, org_city, tree, world
+):
+    """City staff put county B's cadre and posting into county A's batch
+    (before adding was limited to the batch's jurisdiction): county A's staff
+    saw the cadre's name, unit and rank on the batch page and could score
+    them, while the cadre's own page was 404."""
+    batch = Batch.objects.create(
+        name="甲县2026年第一批",
+        year=2026,
+        unit=tree.county_a,
+        kinds=["downward"],
+        created_by=org_city,
+    )
+    nomination = Nomination.objects.create(
+        batch=batch, cadre=world.b.cadre, source=Nomination.Source.ORGANISATION
+    )
+    Posting.objects.filter(pk=world.b.posting.pk).update(batch=batch)
+    client = login(org_a)
+    body = client.get(batch.get_absolute_url()).content.decode()
+    assert CADRE_B_NAME not in body
+    assert world.b.cadre.unit.name not in body
+    assert 'data-status="active">0<' in body  # the posting is not counted
+    response = client.post(
+        reverse("postings:nomination_score", args=[nomination.pk]),
+        {"exam_score": "90", "interview_score": "90"},
+    )
+    assert response.status_code == 404
+    nomination.refresh_from_db()
+    assert nomination.exam_score is None
+    placement = client.get(reverse("postings:placement", args=[batch.pk]))
+    assert CADRE_B_NAME not in placement.content.decode()
+    # The city's staff, who see county B, see the row.
+    city_body = login(org_city).get(batch.get_absolute_url()).content.decode()
+    assert CADRE_B_NAME in city_body
+
+
+def _export_text(response) -> str:
+    book = openpyxl.load_workbook(BytesIO(response.content))
+    return " ".join(
+        str(v)
+        for sheet in book.worksheets
+        for row in sheet.iter_rows(values_only=True)
+        for v in row
+        if v is not None
+    )
+
+
+def test_a_posting_moved_out_of_the_county_leaves_its_results_and_export(
+    login, org_a, tree, world
+):
+    """A closed round's results were cached per round, whoever looked: a
+    posting moved out of the county stayed in the county's results and
+    results.xlsx."""
+    moved_cadre = CadreFactory(name="东方调出", unit=tree.organ_a)
+    moved = PostingFactory(
+        cadre=moved_cadre,
+        sending_unit=tree.organ_a,
+        receiving_unit=tree.township_a1,
+        start_date=world.a.posting.start_date,
+    )
+    round_ = make_round(org_a, [world.a.posting, moved], status=Round.Status.CLOSED)
+    store_results(round_, by=org_a)
+    client = login(org_a)
+    results_url = reverse("assessment:round_results", args=[round_.pk])
+    export_url = reverse("assessment:round_export", args=[round_.pk])
+    assert "东方调出" in client.get(results_url).content.decode()  # seen (and cached)
+    Posting.objects.filter(pk=moved.pk).update(
+        sending_unit=tree.organ_b, receiving_unit=tree.township_b1
+    )
+    type(moved_cadre).objects.filter(pk=moved_cadre.pk).update(unit=tree.organ_b)
+    body = client.get(results_url).content.decode()
+    assert "东方调出" not in body
+    assert CADRE_A_NAME in body
+    exported = _export_text(client.get(export_url))
+    assert "东方调出" not in exported
+    assert CADRE_A_NAME in exported
+    detail = reverse(
+        "assessment:assessment_detail",
+        args=[Assessment.objects.get(posting=moved).pk],
+    )
+    assert client.get(detail).status_code == 404
+
+
+def _badge(response) -> int:
+    import re
+
+    return int(re.search(r'id="unread-count">(\d+)<', response.content.decode())[1])
+
+
+def test_reminders_about_a_posting_leave_with_it(login, org_a, tree, world):
+    """A reminder stayed on the list, the home page and the badge after its
+    posting left the recipient's scope."""
+    client = login(org_a)
+    home = client.get(reverse("home"))
+    before = _badge(home)
+    moving = PostingFactory(
+        cadre=CadreFactory(name="东方提醒", unit=tree.organ_a),
+        sending_unit=tree.organ_a,
+        receiving_unit=tree.township_a1,
+    )
+    reminder = ReminderFactory(
+        posting=moving, recipient=org_a, message="东方提醒将于下月进行中期考核。"
+    )
+    assert _badge(client.get(reverse("home"))) == before + 1
+    assert "东方提醒" in client.get(reverse("postings:notifications")).content.decode()
+    Posting.objects.filter(pk=moving.pk).update(
+        sending_unit=tree.organ_b, receiving_unit=tree.township_b1
+    )
+    home = client.get(reverse("home"))
+    assert _badge(home) == before
+    assert "东方提醒" not in home.content.decode()
+    listing = client.get(reverse("postings:notifications")).content.decode()
+    assert "东方提醒" not in listing
+    read = client.post(reverse("postings:notification_read", args=[reminder.pk]))
+    assert read.status_code == 404
+    client.post(reverse("postings:notifications_read_all"))
+    reminder.refresh_from_db()
+    assert reminder.read_at is None  # "mark all read" does not reach it either
+    assert Reminder.objects.visible_to(org_a).filter(pk=reminder.pk).count() == 0
