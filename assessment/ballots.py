@@ -3,8 +3,12 @@
 A code is 8 characters from an alphabet without look-alikes (no 0/O, 1/I/L),
 shown as XXXX-XXXX and stored without the dash. Casting marks the code used
 with a conditional UPDATE, so two simultaneous submissions of one code cannot
-both count; the ballot row gets the group, the day, the grades and the
-comment, nothing that says who cast it or with which code.
+both count, and in the same transaction writes a `PendingBallot`: the group,
+the day, the grades and the comment. Sharing a transaction (and, on SQLite,
+the order of rows) ties a pending ballot to its code, so it lives only while
+the session is open: closing the session moves every pending ballot into
+`Ballot` in a random order in the closing transaction. Turnout counts used
+codes, which is right both while the session is open and after.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from .models import (
     BallotCode,
     BallotSession,
     Dimension,
+    PendingBallot,
     RaterGroup,
     Round,
 )
@@ -185,9 +190,33 @@ def sessions_open_all(*, round_: Round, by: User) -> int:
     return len(pending)
 
 
+def release_ballots(session_ids: list[int]) -> int:
+    """Move the sessions' pending ballots into `Ballot`, shuffled, and delete
+    them; returns how many. Call inside the transaction that closes the
+    sessions, with their rows locked (cast_ballot locks the session too), so
+    that every ballot is either still pending or released, never both.
+
+    The new rows get fresh random ids, are inserted in a random order and
+    carry this transaction's id, so nothing in `Ballot` follows casting order.
+    """
+    pending = PendingBallot.objects.filter(group__session_id__in=session_ids)
+    rows = list(pending.values_list("group_id", "cast_on", "grades", "comment"))
+    secrets.SystemRandom().shuffle(rows)
+    Ballot.objects.bulk_create(
+        [
+            Ballot(group_id=group_id, cast_on=cast_on, grades=grades, comment=comment)
+            for group_id, cast_on, grades, comment in rows
+        ],
+        batch_size=500,
+    )
+    pending.delete()
+    return len(rows)
+
+
 @transaction.atomic
 def session_close(*, session: BallotSession, by: User) -> BallotSession:
-    """End the session: from now on no ballot is accepted."""
+    """End the session: from now on no ballot is accepted, and its ballots
+    leave the pending table for `Ballot` (see `release_ballots`)."""
     session = BallotSession.objects.select_for_update().get(pk=session.pk)
     if session.status == BallotSession.Status.CLOSED:
         raise ValidationError(_("本次测评已结束。"), code="closed")
@@ -195,6 +224,7 @@ def session_close(*, session: BallotSession, by: User) -> BallotSession:
     session.closed_at = timezone.now()
     session._history_user = by
     session.save(update_fields=["status", "closed_at"])
+    release_ballots([session.pk])
     return session
 
 
@@ -236,10 +266,11 @@ class Turnout:
 
 
 def turnout(session: BallotSession) -> Turnout:
-    """Ballots cast and codes issued per group and in total (one query)."""
+    """Ballots cast and codes issued per group and in total (one query). A
+    ballot is counted by its used code, pending or released alike."""
     groups = RaterGroup.objects.filter(session=session).annotate(
         n_issued=correlated_count(BallotCode, group="pk"),
-        n_cast=correlated_count(Ballot, group="pk"),
+        n_cast=correlated_count(BallotCode.objects.filter(used=True), group="pk"),
     )
     rows = [GroupTurnout(group=g, cast=g.n_cast, issued=g.n_issued) for g in groups]
     return Turnout(
@@ -377,8 +408,9 @@ def _clean_grades(dims: list[str], grades: dict) -> dict:
     return {d: grades[d] for d in dims}
 
 
-def cast_ballot(*, code: str, grades: dict, comment: str = "") -> Ballot:
-    """Cast one ballot with a one-time code; the code is spent only if it counts."""
+def cast_ballot(*, code: str, grades: dict, comment: str = "") -> PendingBallot:
+    """Cast one ballot with a one-time code; the code is spent only if it counts.
+    The ballot waits as a `PendingBallot` until the session closes."""
     ballot_code = find_code(code)
     if ballot_code is None:
         raise ValidationError(unknown_message(), code=UNKNOWN)
@@ -403,7 +435,7 @@ def cast_ballot(*, code: str, grades: dict, comment: str = "") -> Ballot:
         )
         if spent != 1:
             raise ValidationError(used_message(), code=USED)
-        return Ballot.objects.create(
+        return PendingBallot.objects.create(
             group_id=ballot_code.group_id,
             cast_on=timezone.localdate(),
             grades=clean,

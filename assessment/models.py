@@ -9,7 +9,12 @@ changes, whatever happens to warnings or templates afterwards.
 Ballots are anonymous by construction: a `Ballot` row has a random primary
 key, its group and the day it was cast, nothing else about the rater; a
 `BallotCode` records only that it has been used, not when or by which ballot.
-Neither model keeps history (history rows would carry timestamps).
+A ballot cast while its session is open waits as a `PendingBallot`, written in
+the same transaction as its code (so neither can be lost without the other);
+closing the session moves the pending ballots into `Ballot` in a random order
+in one transaction, so no row order, id or transaction id of a `Ballot` says
+which code cast it. None of these models keeps history (history rows would
+carry timestamps).
 """
 
 import uuid
@@ -488,11 +493,36 @@ class BallotCode(models.Model):
         return self.code
 
 
+class PendingBallot(models.Model):
+    """A ballot cast while its session is open, with the same fields as `Ballot`.
+
+    Written in the transaction that spends its code, so it can be tied to the
+    code (by transaction id, row order) for as long as it exists; the session's
+    close moves it into `Ballot` and deletes it (`assessment.ballots`).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    group = models.ForeignKey(
+        RaterGroup, on_delete=models.PROTECT, related_name="pending_ballots"
+    )
+    cast_on = models.DateField(_("投票日期"))
+    grades = models.JSONField(_("各维度等次"))
+    comment = models.TextField(_("意见建议"), blank=True)
+
+    class Meta:
+        verbose_name = _("待汇总测评票")
+        verbose_name_plural = _("待汇总测评票")
+
+    def __str__(self):
+        return f"{self.group_id} {self.cast_on}"
+
+
 class Ballot(models.Model):
     """One cast ballot: grades per dimension and a comment, nothing about who.
 
-    Random primary key (so row order says nothing about which code was used),
-    the day only, no user, no IP, no code.
+    Written only when its session closes, together with all the session's other
+    ballots in a random order: random primary key, the day only, no user, no
+    IP, no code, and the closing transaction's id rather than the casting one's.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

@@ -73,7 +73,8 @@ def _democratic(round_: Round) -> dict[int, scoring.DemocraticIn]:
         RaterGroup.objects.filter(session_id__in=sessions)
         .annotate(
             issued=correlated_count(BallotCode, group="pk"),
-            cast=correlated_count(Ballot, group="pk"),
+            # Used codes: right while open too, when ballots are still pending.
+            cast=correlated_count(BallotCode.objects.filter(used=True), group="pk"),
         )
         .order_by("session_id", "position", "pk")
     ):

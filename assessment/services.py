@@ -402,6 +402,9 @@ def round_transition(
             bulk_update_with_history(
                 sessions, BallotSession, ["status", "closed_at"], default_user=by
             )
+            from .ballots import release_ballots
+
+            release_ballots([s.pk for s in sessions])
         from .results import store_results
 
         store_results(round_, by=by)

@@ -62,6 +62,6 @@ urlpatterns = [
         views_ballots.round_slips,
         name="round_ballot_slips",
     ),
+    # The code travels in the POST body only, never in the path or query.
     path("b/", views_ballots.ballot_entry, name="ballot_entry"),
-    path("b/<str:code>/", views_ballots.ballot, name="ballot"),
 ]

@@ -1,7 +1,9 @@
 """Views of 民主测评: the organisation's session pages and the public ballot.
 
-The public pages (`ballot_entry`, `ballot`) need no account: the code in the
-URL is the credential. Failed look-ups are rate-limited per client address
+The public page (`ballot_entry`) needs no account: the code is the
+credential. It travels only in POST bodies (and in the URL fragment of a
+slip's QR link, which browsers never send), so no access log, referrer or
+proxy cache holds it. Failed look-ups are rate-limited per client address
 (REMOTE_ADDR; behind a reverse proxy the deployment must make REMOTE_ADDR the
 client's address). The address is only a cache key for failures, never stored
 with a ballot.
@@ -20,6 +22,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from guazhi.forms import submit
@@ -115,8 +118,10 @@ def session_close(request: AuthenticatedHttpRequest, pk: int):
     return redirect("assessment:ballot_session", pk)
 
 
-def _qr_svg(request: HttpRequest, code: str) -> str:
-    url = request.build_absolute_uri(reverse("assessment:ballot", args=[code]))
+def _qr_svg(entry_url: str, code: str) -> str:
+    """The slip's QR code: the ballot page with the code as the URL fragment,
+    which the browser keeps to itself (never in a request line or referrer)."""
+    url = f"{entry_url}#{ballots.display_code(code)}"
     # segno writes the SVG from our own URL: nothing user-supplied goes in.
     return mark_safe(  # noqa: S308
         segno.make(url, error="m", micro=False).svg_inline(
@@ -125,35 +130,50 @@ def _qr_svg(request: HttpRequest, code: str) -> str:
     )
 
 
+def _entry_url(request: HttpRequest) -> str:
+    return request.build_absolute_uri(reverse("assessment:ballot_entry"))
+
+
 def _slip_blocks(request: AuthenticatedHttpRequest, assessments) -> list[dict]:
-    """Per assessment, per rater group, the unused codes as slips in pages of
-    eight, and how many codes were used (one query for all the codes)."""
+    """Per assessment, per rater group, every code as a slip in pages of eight,
+    with how many ballots were cast of how many codes (one query for all the
+    codes). Used and unused codes look alike, so that watching the page while
+    people vote says nothing about who used which code; a closed session
+    prints nothing."""
+    entry_url = _entry_url(request)
     by_pk = {a.pk: {"assessment": a, "groups": {}} for a in assessments}
+    closed = set(
+        BallotSession.objects.filter(
+            assessment__in=list(by_pk), status=BallotSession.Status.CLOSED
+        ).values_list("assessment_id", flat=True)
+    )
     codes = (
-        BallotCode.objects.filter(group__session__assessment__in=list(by_pk))
+        BallotCode.objects.filter(
+            group__session__assessment__in=list(by_pk),
+            group__session__status=BallotSession.Status.OPEN,
+        )
         .select_related("group__session")
         .order_by("group__session__assessment_id", "group__position", "group_id", "pk")
     )
     for c in codes:
         groups = by_pk[c.group.session.assessment_id]["groups"]
         entry = groups.setdefault(
-            c.group_id, {"group": c.group, "slips": [], "used": 0}
+            c.group_id, {"group": c.group, "slips": [], "cast": 0}
         )
-        if c.used:
-            entry["used"] += 1
-        else:
-            entry["slips"].append(
-                {"code": ballots.display_code(c.code), "qr": _qr_svg(request, c.code)}
-            )
+        entry["cast"] += c.used
+        entry["slips"].append(
+            {"code": ballots.display_code(c.code), "qr": _qr_svg(entry_url, c.code)}
+        )
     blocks = []
-    for block in by_pk.values():
+    for pk, block in by_pk.items():
         for entry in block["groups"].values():
             s = entry["slips"]
             entry["pages"] = [
                 s[i : i + SLIPS_PER_PAGE] for i in range(0, len(s), SLIPS_PER_PAGE)
             ]
-        if block["groups"]:
-            blocks.append({**block, "groups": list(block["groups"].values())})
+        if block["groups"] or pk in closed:
+            groups = list(block["groups"].values())
+            blocks.append({**block, "groups": groups, "closed": pk in closed})
     return blocks
 
 
@@ -165,15 +185,14 @@ def _render_slips(request, blocks, title: str, back_url: str):
             "blocks": blocks,
             "title": title,
             "back_url": back_url,
-            "entry_url": request.build_absolute_uri(reverse("assessment:ballot_entry")),
+            "entry_url": _entry_url(request),
         },
     )
 
 
 def slips(request: AuthenticatedHttpRequest, pk: int):
-    """Printable A4 slips, eight to a page, each group from a new page. Used
-    codes are left out (a reprint must not hand out a spent slip); the page
-    says how many."""
+    """Printable A4 slips, eight to a page, each group from a new page, while
+    the session is open; once it is closed, a notice instead."""
     assessment = _scoped_assessment(request, pk)
     _session_of(assessment)  # 404 without a session
     return _render_slips(
@@ -262,20 +281,18 @@ def _notice(request: HttpRequest, message: str, status: int):
 
 
 @login_not_required
-@require_http_methods(["GET"])
-def ballot_entry(request: HttpRequest):
-    form = CodeEntryForm(request.GET or None)
-    if form.is_valid():
-        return redirect("assessment:ballot", form.cleaned_data["code"])
-    return render(request, "assessment/ballot_entry.html", {"form": form})
-
-
-@login_not_required
+@never_cache
 @require_http_methods(["GET", "POST"])
-def ballot(request: HttpRequest, code: str):
-    if _rate_limited(request):
+def ballot_entry(request: HttpRequest):
+    """The one public ballot URL. GET: the code form (a slip's QR link adds the
+    code as the URL fragment, which the page's script copies into the form).
+    POST with a code: the ballot. POST with the code and `cast`: the vote."""
+    if request.method == "POST" and _rate_limited(request):
         return _notice(request, _("尝试次数过多，请10分钟后再试。"), status=429)
-    ballot_code = ballots.find_code(code)
+    entry = CodeEntryForm(request.POST or None)
+    if not entry.is_valid():
+        return render(request, "assessment/ballot_entry.html", {"form": entry})
+    ballot_code = ballots.find_code(entry.cleaned_data["code"])
     if ballot_code is None:
         _count_failure(request)
         return _notice(request, ballots.unknown_message(), status=404)
@@ -284,9 +301,11 @@ def ballot(request: HttpRequest, code: str):
     except ValidationError as exc:
         return _notice(request, " ".join(exc.messages), status=410)
     form = BallotForm(
-        request.POST or None, dimensions=ballots.ballot_dimensions(ballot_code)
+        request.POST if "cast" in request.POST else None,
+        dimensions=ballots.ballot_dimensions(ballot_code),
     )
     if submit(request, form, partial(ballots.cast_ballot, code=ballot_code.code)):
+        # Rendered, not redirected: no URL of the flow ever carries the code.
         return render(request, "assessment/ballot_done.html")
     assessment = ballot_code.group.session.assessment
     return render(

@@ -120,7 +120,6 @@ URL_POLICY: dict[str, frozenset | str] = {
     "assessment:round_ballots_open": ORG,
     "assessment:round_ballot_slips": ORG,
     "assessment:ballot_entry": PUBLIC,
-    "assessment:ballot": PUBLIC,
     # reminders
     "postings:notifications": ANY,
     "postings:notification_read": ANY,

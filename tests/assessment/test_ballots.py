@@ -10,11 +10,11 @@ from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from assessment import ballots
 from assessment.config import DIMENSION_CODES, Rules, default_config
-from assessment.models import Ballot, BallotCode, BallotSession, Round
+from assessment.models import Ballot, BallotCode, BallotSession, PendingBallot, Round
 from assessment.views_ballots import _qr_svg
 from tests.assessment.factories import make_round, make_version
 from tests.conftest import CADRE_A_NAME, CADRE_B_NAME
@@ -42,6 +42,21 @@ def _codes(session, group_name=None, used=False):
 
 def _post_data(grades=ALL_EXCELLENT, comment=""):
     return {**{f"dim_{d}": g for d, g in grades.items()}, "comment": comment}
+
+
+def _show(client, code, **extra):
+    """The ballot page for a code: the code posted to the one public URL."""
+    return client.post(reverse("assessment:ballot_entry"), {"code": code}, **extra)
+
+
+def _vote(client, code, data=None, **extra):
+    """A filled ballot posted with its code (as the ballot page's hidden fields)."""
+    data = _post_data() if data is None else data
+    return client.post(
+        reverse("assessment:ballot_entry"),
+        {"code": code, "cast": "1", **data},
+        **extra,
+    )
 
 
 @pytest.fixture
@@ -191,10 +206,12 @@ def test_three_codes_cast_three_ballots(session, login):
         code=second.lower()[:4] + "-" + second.lower()[4:],
         grades=dict.fromkeys(DIMENSION_CODES, "competent"),
     )
-    response = Client().post(reverse("assessment:ballot", args=[third]), _post_data())
+    response = _vote(Client(), third, _post_data())
     assert response.status_code == 200
     assert "提交成功" in response.content.decode()
-    assert Ballot.objects.count() == 3
+    # Pending until the session closes; turnout counts them already.
+    assert PendingBallot.objects.count() == 3
+    assert Ballot.objects.count() == 0
     assert set(_codes(session, used=True)) == {first, second, third}
     counts = ballots.turnout(session)
     by_name = {row.group.name: row for row in counts.groups}
@@ -211,9 +228,12 @@ def test_a_code_works_only_once_and_the_second_use_writes_nothing(session):
     with pytest.raises(ValidationError) as caught:
         ballots.cast_ballot(code=code, grades=ALL_EXCELLENT, comment="再投一次")
     assert caught.value.messages == ["该测评码已使用，每个测评码只能使用一次。"]
-    assert Ballot.objects.count() == 1
-    assert not Ballot.objects.filter(comment="再投一次").exists()
-    response = Client().get(reverse("assessment:ballot", args=[code]))
+    assert PendingBallot.objects.count() == 1
+    assert not PendingBallot.objects.filter(comment="再投一次").exists()
+    response = _vote(Client(), code, _post_data(comment="网页再投一次"))
+    assert "该测评码已使用" in response.content.decode()
+    assert PendingBallot.objects.count() == 1
+    response = _show(Client(), code)
     assert "该测评码已使用，每个测评码只能使用一次。" in response.content.decode()
     assert 'name="dim_de"' not in response.content.decode()
 
@@ -231,7 +251,7 @@ def test_simultaneous_use_of_one_code_counts_once(session, monkeypatch):
     monkeypatch.setattr(ballots, "check_open", check_then_lose_the_race)
     with pytest.raises(ValidationError, match="该测评码已使用"):
         ballots.cast_ballot(code=code, grades=ALL_EXCELLENT)
-    assert Ballot.objects.count() == 0
+    assert PendingBallot.objects.count() == 0
 
 
 def test_a_guessed_code_is_refused(session):
@@ -241,11 +261,11 @@ def test_a_guessed_code_is_refused(session):
     )
     with pytest.raises(ValidationError, match="测评码无效，请核对后重新输入。"):
         ballots.cast_ballot(code=guess, grades=ALL_EXCELLENT)
-    response = Client().get(reverse("assessment:ballot", args=[guess]))
+    response = _show(Client(), guess)
     assert response.status_code == 404
     assert "测评码无效，请核对后重新输入。" in response.content.decode()
     assert CADRE_A_NAME not in response.content.decode()
-    assert Ballot.objects.count() == 0
+    assert PendingBallot.objects.count() == 0
 
 
 @pytest.mark.parametrize(
@@ -262,7 +282,7 @@ def test_invalid_or_missing_grades_are_refused(session, grades, message):
     with pytest.raises(ValidationError) as caught:
         ballots.cast_ballot(code=code, grades=grades)
     assert message in " ".join(caught.value.messages)
-    assert Ballot.objects.count() == 0
+    assert PendingBallot.objects.count() == 0
     assert BallotCode.objects.get(code=code).used is False
 
 
@@ -272,19 +292,19 @@ def test_a_long_comment_is_refused(session):
         ballots.cast_ballot(code=code, grades=ALL_EXCELLENT, comment="好" * 501)
     assert not BallotCode.objects.get(code=code).used
     ballots.cast_ballot(code=code, grades=ALL_EXCELLENT, comment="好" * 500)
-    assert Ballot.objects.get().comment == "好" * 500
+    assert PendingBallot.objects.get().comment == "好" * 500
 
 
 def test_the_ballot_form_refuses_a_missing_grade_and_keeps_the_input(session):
     code = _codes(session)[0]
     data = _post_data({d: "basic" for d in DIMENSION_CODES if d != "neng"}, "留言")
-    response = Client().post(reverse("assessment:ballot", args=[code]), data)
+    response = _vote(Client(), code, data)
     html = response.content.decode()
     assert response.status_code == 200
     assert "请选择等次。" in html
     assert 'value="basic" checked' in html
     assert "留言" in html
-    assert Ballot.objects.count() == 0
+    assert PendingBallot.objects.count() == 0
     assert not BallotCode.objects.get(code=code).used
 
 
@@ -296,7 +316,7 @@ def test_only_weighted_dimensions_are_on_the_ballot(world, org_a):
     )
     session = _open(round_.assessments.get(), org_a)
     code = _codes(session)[0]
-    html = Client().get(reverse("assessment:ballot", args=[code])).content.decode()
+    html = _show(Client(), code).content.decode()
     assert 'name="dim_de"' in html
     assert 'name="dim_lian"' not in html
     with pytest.raises(ValidationError, match="测评项目不正确"):
@@ -305,17 +325,22 @@ def test_only_weighted_dimensions_are_on_the_ballot(world, org_a):
     assert ballots.cast_ballot(code=code, grades=grades).grades == grades
 
 
-def test_a_ballot_row_holds_nothing_identifying(session):
-    ballot = ballots.cast_ballot(code=_codes(session)[0], grades=ALL_EXCELLENT)
-    assert {f.name for f in Ballot._meta.concrete_fields} == {
-        "id",
-        "group",
-        "cast_on",
-        "grades",
-        "comment",
-    }
-    ballot.refresh_from_db()
+def test_a_ballot_row_holds_nothing_identifying(session, org_a):
+    pending = ballots.cast_ballot(code=_codes(session)[0], grades=ALL_EXCELLENT)
+    for model in (Ballot, PendingBallot):
+        assert {f.name for f in model._meta.concrete_fields} == {
+            "id",
+            "group",
+            "cast_on",
+            "grades",
+            "comment",
+        }
+    pending.refresh_from_db()
+    assert type(pending.cast_on) is dt.date
+    ballots.session_close(session=session, by=org_a)
+    ballot = Ballot.objects.get()
     assert type(ballot.cast_on) is dt.date
+    assert ballot.pk != pending.pk  # a fresh random id, not the pending row's
     # The code records only that it was used: no link to a ballot, no time.
     code_fields = BallotCode._meta.get_fields()
     assert not [f for f in code_fields if f.is_relation and f.related_model is Ballot]
@@ -330,8 +355,9 @@ def test_a_ballot_row_holds_nothing_identifying(session):
         "code",
         "used",
     }
-    # Neither keeps a history (history rows carry timestamps and users).
+    # None keeps a history (history rows carry timestamps and users).
     assert not hasattr(Ballot, "history")
+    assert not hasattr(PendingBallot, "history")
     assert not hasattr(BallotCode, "history")
 
 
@@ -346,9 +372,9 @@ def test_a_closed_session_refuses_ballots(session, org_a, login):
     assert session.closed_at is not None
     with pytest.raises(ValidationError, match="本次测评已结束。"):
         ballots.cast_ballot(code=code, grades=ALL_EXCELLENT)
-    response = Client().post(reverse("assessment:ballot", args=[code]), _post_data())
+    response = _vote(Client(), code, _post_data())
     assert "本次测评已结束。" in response.content.decode()
-    assert Ballot.objects.count() == 0
+    assert not PendingBallot.objects.exists() and not Ballot.objects.exists()
     assert not BallotCode.objects.get(code=code).used
     with pytest.raises(ValidationError, match="本次测评已结束。"):
         ballots.session_close(session=session, by=org_a)
@@ -361,9 +387,9 @@ def test_a_closed_round_refuses_ballots(session, round_a):
     )
     with pytest.raises(ValidationError, match="本次测评已结束。"):
         ballots.cast_ballot(code=code, grades=ALL_EXCELLENT)
-    html = Client().get(reverse("assessment:ballot", args=[code])).content.decode()
+    html = _show(Client(), code).content.decode()
     assert "本次测评已结束。" in html
-    assert Ballot.objects.count() == 0
+    assert PendingBallot.objects.count() == 0
 
 
 def test_a_round_not_yet_collecting_refuses_ballots(world, org_a):
@@ -371,7 +397,7 @@ def test_a_round_not_yet_collecting_refuses_ballots(world, org_a):
     session = _open(round_.assessments.get(), org_a)
     with pytest.raises(ValidationError, match="尚未开始"):
         ballots.cast_ballot(code=_codes(session)[0], grades=ALL_EXCELLENT)
-    assert Ballot.objects.count() == 0
+    assert PendingBallot.objects.count() == 0
 
 
 # --- Rate limit ---------------------------------------------------------------
@@ -381,20 +407,20 @@ def test_failed_lookups_are_rate_limited_per_address(session):
     client = Client()
     valid = _codes(session)[0]
     for i in range(10):
-        response = client.get(reverse("assessment:ballot", args=[f"ZZZZZZZ{i + 2}"]))
+        response = _show(client, "ZZZZZZZ" + "23456789AB"[i])
         assert response.status_code == 404, i
-    response = client.get(reverse("assessment:ballot", args=["ZZZZZZZZ"]))
+    response = _show(client, "ZZZZZZZZ")
     assert response.status_code == 429
     assert "尝试次数过多" in response.content.decode()
     # Limited: even a valid code is refused, so guessing cannot go on.
-    response = client.get(reverse("assessment:ballot", args=[valid]))
+    response = _show(client, valid)
     assert response.status_code == 429
-    response = client.post(reverse("assessment:ballot", args=[valid]), _post_data())
+    response = _vote(client, valid)
     assert response.status_code == 429
-    assert Ballot.objects.count() == 0
+    assert PendingBallot.objects.count() == 0
     # Another address is not limited.
     other = Client(REMOTE_ADDR="10.0.0.2")
-    response = other.get(reverse("assessment:ballot", args=[valid]))
+    response = _show(other, valid)
     assert response.status_code == 200
     assert 'name="dim_de"' in response.content.decode()
 
@@ -404,12 +430,12 @@ def test_valid_codes_do_not_count_towards_the_limit(session, settings):
     client = Client()
     codes = _codes(session)
     for code in codes[:5]:
-        assert client.get(reverse("assessment:ballot", args=[code])).status_code == 200
+        assert _show(client, code).status_code == 200
     ballots.cast_ballot(code=codes[0], grades=ALL_EXCELLENT)
     # A spent code is a real slip scanned twice, not a guess.
     for _i in range(3):
-        client.get(reverse("assessment:ballot", args=[codes[0]]))
-    assert client.get(reverse("assessment:ballot", args=[codes[1]])).status_code == 200
+        assert _show(client, codes[0]).status_code == 410
+    assert _show(client, codes[1]).status_code == 200
 
 
 # --- Public pages -------------------------------------------------------------
@@ -420,35 +446,68 @@ def test_the_public_pages_work_without_an_account_and_with_csrf(session):
     code = _codes(session)[0]
     entry = client.get(reverse("assessment:ballot_entry"))
     assert entry.status_code == 200
+    assert 'method="post"' in entry.content.decode()
+    assert "csrfmiddlewaretoken" in entry.content.decode()
+    token = client.cookies["csrftoken"].value
     typed = code.lower()[:4] + "-" + code.lower()[4:]
-    response = client.get(reverse("assessment:ballot_entry"), {"code": typed})
-    assert response.status_code == 302
-    assert response["Location"] == reverse("assessment:ballot", args=[code])
-    page = client.get(response["Location"])
+    # Without the token the code is refused, and so is the vote.
+    assert _show(Client(enforce_csrf_checks=True), typed).status_code == 403
+    refused = _vote(Client(enforce_csrf_checks=True), code)
+    assert refused.status_code == 403
+    page = client.post(
+        reverse("assessment:ballot_entry"),
+        {"code": typed, "csrfmiddlewaretoken": token},
+    )
     html = page.content.decode()
     assert page.status_code == 200
+    assert 'name="dim_de"' in html
     assert "csrfmiddlewaretoken" in html
+    assert f'name="code" value="{ballots.display_code(code)}"' in html
     assert "退出" not in html  # no logged-in navigation
     assert "sessionid" not in page.cookies
-    # Without the token the POST is refused and nothing counts.
-    refused = Client(enforce_csrf_checks=True).post(
-        reverse("assessment:ballot", args=[code]), _post_data()
-    )
-    assert refused.status_code == 403
-    token = client.cookies["csrftoken"].value
-    done = client.post(
-        reverse("assessment:ballot", args=[code]),
-        {**_post_data(), "csrfmiddlewaretoken": token},
-    )
-    assert done.status_code == 200
+    assert not BallotCode.objects.get(code=code).used
+    done = _vote(client, code, {**_post_data(), "csrfmiddlewaretoken": token})
+    assert done.status_code == 200  # rendered, not a redirect to a URL
     assert "提交成功" in done.content.decode()
-    assert Ballot.objects.count() == 1
+    assert PendingBallot.objects.count() == 1
+    assert BallotCode.objects.get(code=code).used
 
 
 def test_the_entry_page_refuses_a_malformed_code(session):
-    response = Client().get(reverse("assessment:ballot_entry"), {"code": "ABC"})
+    response = _show(Client(), "ABC")
     assert response.status_code == 200
     assert "测评码为8位字母和数字" in response.content.decode()
+    assert 'name="dim_de"' not in response.content.decode()
+
+
+def test_a_code_in_the_query_string_does_not_reach_a_ballot(session):
+    code = _codes(session)[0]
+    for value in (code, ballots.display_code(code)):
+        response = Client().get(reverse("assessment:ballot_entry"), {"code": value})
+        html = response.content.decode()
+        assert response.status_code == 200  # the empty code form, nothing more
+        assert 'name="dim_de"' not in html
+        assert CADRE_A_NAME not in html
+        assert value not in html
+
+
+def test_the_ballot_route_takes_no_code_and_no_url_of_the_flow_carries_it(session):
+    code = _codes(session)[0]
+    with pytest.raises(NoReverseMatch):
+        reverse("assessment:ballot", args=[code])
+    with pytest.raises(NoReverseMatch):
+        reverse("assessment:ballot_entry", args=[code])
+    assert Client().get(f"/assessment/b/{code}/").status_code == 404
+    entry = reverse("assessment:ballot_entry")
+    client = Client()
+    page = _show(client, code).content.decode()
+    done = _vote(client, _codes(session)[1])
+    for html in (page, done.content.decode()):
+        for url in re.findall(r'(?:href|action|src)="([^"]*)"', html):
+            assert code not in url and ballots.display_code(code) not in url, url
+    assert f'action="{entry}"' in page
+    assert done.status_code == 200 and "Location" not in done.headers
+    assert done["Cache-Control"].startswith("max-age=0")
 
 
 def test_the_ballot_page_shows_only_the_cadre_post_and_round(session, world, org_a):
@@ -457,7 +516,7 @@ def test_the_ballot_page_shows_only_the_cadre_post_and_round(session, world, org
     posting = world.a.posting
     codes = _codes(session)
     ballots.cast_ballot(code=codes[0], grades=ALL_EXCELLENT, comment="独特的评语内容")
-    html = Client().get(reverse("assessment:ballot", args=[codes[1]])).content.decode()
+    html = _show(Client(), codes[1]).content.decode()
     assert posting.cadre.name in html
     assert posting.receiving_unit.name in html
     assert posting.title in html
@@ -478,10 +537,9 @@ def test_the_ballot_page_shows_only_the_cadre_post_and_round(session, world, org
 
 
 def test_an_unissued_code_is_404_for_every_persona(personas, login, session):
-    url = reverse("assessment:ballot", args=["ZZZZ2345"])
     for name, user in [*personas.items(), ("anonymous", None)]:
         client = login(user) if user else Client()
-        response = client.get(url, REMOTE_ADDR=f"10.1.0.{len(name)}")
+        response = _show(client, "ZZZZ2345", REMOTE_ADDR=f"10.1.0.{len(name)}")
         assert response.status_code == 404, name
         assert CADRE_A_NAME not in response.content.decode()
         assert CADRE_B_NAME not in response.content.decode()
@@ -607,36 +665,87 @@ def test_session_page_queries_do_not_grow_with_codes_and_ballots(world, org_a, l
 # --- Slips --------------------------------------------------------------------
 
 
-def test_slips_hold_a_qr_code_and_the_short_code_for_each_unused_code(
-    session, login, org_a
-):
+def _slips_html(client, session) -> str:
+    url = reverse("assessment:ballot_slips", args=[session.assessment_id])
+    response = client.get(url)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_slips_print_used_and_unused_codes_alike_with_counts(session, login, org_a):
+    """Watching the slips page while people vote shows counts, never which
+    code went: the page differs only in its counts after a ballot."""
+    client = login(org_a)
+    before = _slips_html(client, session)
     used = _codes(session, "中层干部")[0]
     ballots.cast_ballot(code=used, grades=ALL_EXCELLENT)
-    response = login(org_a).get(
-        reverse("assessment:ballot_slips", args=[session.assessment_id])
+    html = _slips_html(client, session)
+    every = list(
+        BallotCode.objects.filter(group__session=session).values_list("code", flat=True)
     )
-    html = response.content.decode()
-    assert response.status_code == 200
-    unused = _codes(session)
-    assert len(unused) == 11
-    assert html.count("<svg") == 11
-    for code in unused:
+    assert len(every) == 12
+    assert html.count("<svg") == 12
+    for code in every:
         assert ballots.display_code(code) in html
-    assert ballots.display_code(used) not in html
-    assert "1 个测评码已使用，未打印" in html
+    counts = re.findall(r'<span class="slip-counts">([^<]*)</span>', html)
+    assert counts == ["已投 0 / 共 3", "已投 1 / 共 4", "已投 0 / 共 5"]
+
+    def without_counts(page):
+        return re.sub(r'<span class="slip-counts">[^<]*</span>', "", page)
+
+    assert before != html
+    assert without_counts(before) == without_counts(html)
+    assert "已使用，未打印" not in html
     assert CADRE_A_NAME in html
     assert session.assessment.round.name in html
-    assert html.count('class="slip-page"') == 3  # one page per group (3, 3, 5)
+    assert html.count('class="slip-page"') == 3  # one page per group (3, 4, 5)
     assert "http://testserver/assessment/b/" in html  # the entry address
 
 
-def test_slips_qr_codes_point_to_the_absolute_ballot_address(session, rf):
-    code = _codes(session)[0]
-    svg = _qr_svg(rf.get("/"), code)
-    expected = segno.make(
-        f"http://testserver/assessment/b/{code}/", error="m", micro=False
-    ).svg_inline(omitsize=True, svgclass="slip-qr", border=2)
-    assert svg == expected
+def test_slips_qr_codes_carry_the_code_in_the_fragment_only(session, login, org_a):
+    html = _slips_html(login(org_a), session)
+    for code in _codes(session):
+        url = f"http://testserver/assessment/b/#{ballots.display_code(code)}"
+        expected = segno.make(url, error="m", micro=False).svg_inline(
+            omitsize=True, svgclass="slip-qr", border=2
+        )
+        assert expected in html
+    assert _qr_svg("http://testserver/assessment/b/", code) == expected
+    # The link's path and query are the bare entry page.
+    assert url.split("#")[0] == "http://testserver" + reverse("assessment:ballot_entry")
+
+
+def test_a_closed_session_prints_no_slips(session, login, org_a):
+    ballots.cast_ballot(code=_codes(session)[0], grades=ALL_EXCELLENT)
+    ballots.session_close(session=session, by=org_a)
+    html = _slips_html(login(org_a), session)
+    assert "本次民主测评已结束，测评票不再打印。" in html
+    assert "<svg" not in html
+    assert "slip-counts" not in html
+    for code in BallotCode.objects.values_list("code", flat=True):
+        assert ballots.display_code(code) not in html
+
+
+def test_the_round_slips_leave_out_closed_sessions(world, org_a, login):
+    from tests.factories import PostingFactory
+
+    other = PostingFactory(
+        sending_unit=world.a.posting.sending_unit,
+        receiving_unit=world.a.posting.receiving_unit,
+    )
+    round_ = make_round(org_a, [world.a.posting, other])
+    ballots.sessions_open_all(round_=round_, by=org_a)
+    closed = BallotSession.objects.get(assessment__posting=world.a.posting)
+    ballots.session_close(session=closed, by=org_a)
+    url = reverse("assessment:round_ballot_slips", args=[round_.pk])
+    html = login(org_a).get(url).content.decode()
+    assert f"{CADRE_A_NAME}：本次民主测评已结束，测评票不再打印。" in html
+    open_codes = BallotCode.objects.filter(group__session__status="open")
+    assert html.count('class="slip-qr"') == open_codes.count() > 0
+    for code in BallotCode.objects.filter(group__session=closed).values_list(
+        "code", flat=True
+    ):
+        assert ballots.display_code(code) not in html
 
 
 def test_comments_show_with_the_results_and_stay_sealed_with_them(
