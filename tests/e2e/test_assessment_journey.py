@@ -26,6 +26,7 @@ from assessment.models import (
     BallotCode,
     BallotSession,
     Evaluation,
+    PendingBallot,
     Round,
     Template,
 )
@@ -224,30 +225,55 @@ def test_a_round_from_scheme_to_ranking_with_anonymous_ballots(
         for group in ("领导班子成员", "中层干部", "一般干部/群众")
     ]
     codes = [c.strip() for c in codes]
+    counts = slips.locator(".slip-counts").all_inner_texts()
+    assert [c.strip() for c in counts] == ["已投 0 / 共 2"] * 3
     slips.close()
 
     # 3. Raters, without an account: the QR link, a typed code, another code.
-    # Each rater on their own phone: a new browser context, no cookies.
-    rater = new_page()
-    rater.goto(f"{base}/assessment/b/{codes[0].replace('-', '')}/")
+    # Each rater on their own phone: a new browser context, no cookies. The
+    # QR link carries the code after "#": the browser never sends it, the
+    # page's script posts it. Every request the raters' browsers make is noted.
+    requested = []
+
+    def rater_page():
+        page = new_page()
+        page.on("request", lambda request: requested.append(request.url))
+        return page
+
+    entry_url = f"{base}/assessment/b/"
+    rater = rater_page()
+    rater.goto(f"{entry_url}#{codes[0]}")  # the slip's QR link
+    rater.wait_for_selector("#ballot-subject")
     assert rater.inner_text("#ballot-subject").count("林晓雯") == 1
     assert rater.locator("#mainnav").count() == 0  # no navigation, no account
+    assert rater.url == entry_url  # the fragment is gone from the address bar
     cast(rater, dict.fromkeys(DIMENSIONS, "优秀"))
+    assert rater.url == entry_url
 
-    rater = new_page()
-    rater.goto(f"{base}/assessment/b/")
+    rater = rater_page()
+    rater.goto(entry_url)
     rater.fill("#id_code", codes[1].replace("-", "").lower())
     rater.get_by_role("button", name="开始测评").click()
-    rater.wait_for_url(f"**/assessment/b/{codes[1].replace('-', '')}/")
+    rater.wait_for_selector("#ballot-subject")
+    assert rater.url == entry_url
     cast(rater, dict.fromkeys(DIMENSIONS, "称职"), comment="建议多深入村组调研。")
 
-    rater = new_page()
-    rater.goto(f"{base}/assessment/b/{codes[2].replace('-', '')}/")
+    rater = rater_page()
+    rater.goto(f"{entry_url}#{codes[2]}")
     cast(rater, {**dict.fromkeys(DIMENSIONS, "优秀"), "ji": "称职"})
 
-    rater.goto(f"{base}/assessment/b/{codes[0].replace('-', '')}/")
+    rater = rater_page()
+    rater.goto(f"{entry_url}#{codes[0]}")  # a slip scanned twice
+    rater.wait_for_selector("#ballot-notice")
     assert "已使用" in rater.inner_text("#ballot-notice")
     assert rater.locator("form[method=post]").count() == 0
+
+    assert any(url.startswith(entry_url) for url in requested)
+    for code in codes:
+        for url in requested:
+            assert code.replace("-", "") not in url.upper().replace("-", ""), url
+    # Open: the three ballots wait, pending, until the session closes.
+    assert (PendingBallot.objects.count(), Ballot.objects.count()) == (3, 0)
 
     # 4. The host leader scores 林晓雯 from 待评价.
     leader = accept_dialogs(new_page(), asked)
@@ -363,6 +389,7 @@ def test_a_round_from_scheme_to_ranking_with_anonymous_ballots(
     assert (str(a_zhou.score), a_zhou.grade, a_zhou.rank) == ("80.00", "competent", 2)
     assert BallotSession.objects.get().status == BallotSession.Status.CLOSED
     assert Ballot.objects.count() == 3
+    assert not PendingBallot.objects.exists()
     assert {f.name for f in Ballot._meta.concrete_fields} == {
         "id",
         "group",
