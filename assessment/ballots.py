@@ -171,12 +171,14 @@ def session_open(
 @transaction.atomic
 def sessions_open_all(*, round_: Round, by: User) -> int:
     """Open a session with the template's default rater groups and minimum
-    turnout for every assessment of the round that has none; all or nothing.
-    Returns how many were opened."""
+    turnout for every assessment of the round that `by` sees and that has
+    none (a posting moved out of the round's unit is left alone); all or
+    nothing. Returns how many were opened."""
     round_ = Round.objects.select_for_update().get(pk=round_.pk)
     require_round_status(round_, Round.Status.OPEN, Round.Status.COLLECTING)
     pending = list(
-        round_.assessments.filter(ballot_session__isnull=True)
+        Assessment.objects.visible_to(by)
+        .filter(round=round_, ballot_session__isnull=True)
         .select_related("round__template_version")
         .order_by("pk")
     )

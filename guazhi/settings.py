@@ -162,11 +162,17 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(SQLITE_PATH),
             # The web server, worker and beat share one file: wait for locks
-            # instead of failing, and take the write lock at BEGIN.
+            # instead of failing, and take the write lock at BEGIN. Deleted
+            # rows are overwritten (secure_delete): a pending ballot, once
+            # moved into the shuffled ballots at close, leaves no bytes behind
+            # that tie it to its code.
             "OPTIONS": {
                 "timeout": 20,
                 "transaction_mode": "IMMEDIATE",
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                    "PRAGMA secure_delete=ON;"
+                ),
             },
         }
     }

@@ -179,3 +179,26 @@ def test_reminders_about_a_posting_leave_with_it(login, org_a, tree, world):
     reminder.refresh_from_db()
     assert reminder.read_at is None  # "mark all read" does not reach it either
     assert Reminder.objects.visible_to(org_a).filter(pk=reminder.pk).count() == 0
+
+
+def test_opening_every_session_of_a_round_leaves_out_what_the_user_cannot_see(
+    login, org_a, tree, world
+):
+    """ "Open 民主测评 for the whole round" wrote sessions (and codes) for
+    every assessment of the round, a posting moved out of the county too."""
+    moved = PostingFactory(
+        cadre=CadreFactory(unit=tree.organ_a),
+        sending_unit=tree.organ_a,
+        receiving_unit=tree.township_a1,
+    )
+    round_ = make_round(org_a, [world.a.posting, moved])
+    Posting.objects.filter(pk=moved.pk).update(
+        sending_unit=tree.organ_b, receiving_unit=tree.township_b1
+    )
+    login(org_a).post(reverse("assessment:round_ballots_open", args=[round_.pk]))
+    opened = set(
+        BallotSession.objects.filter(assessment__round=round_).values_list(
+            "assessment__posting", flat=True
+        )
+    )
+    assert opened == {world.a.posting.pk}

@@ -228,20 +228,8 @@ LIST_PAGES = [
 ]
 
 
-# Public URLs whose argument is itself the credential (a one-time ballot code):
-# whoever holds a valid code may open the page, by design, so scope does not
-# apply. tests/assessment/test_ballots.py pins what such a page shows (only the
-# cadre's name, unit and post and the round's name) and that an unissued code
-# is 404 for every persona.
-CREDENTIAL_URLS = {"assessment:ballot"}
-
-
 def project_object_urls():
-    return [
-        u
-        for u in all_urls()
-        if u.kwargs and u.namespace != "admin" and u.name not in CREDENTIAL_URLS
-    ]
+    return [u for u in all_urls() if u.kwargs and u.namespace != "admin"]
 
 
 def test_every_object_url_has_an_out_of_scope_builder():

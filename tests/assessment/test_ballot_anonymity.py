@@ -300,3 +300,10 @@ def test_no_ballot_page_is_reached_through_a_url_with_the_code(session):
         html = client.get(url).content.decode()
         assert 'name="dim_de"' not in html, url
     assert not BallotCode.objects.get(code=code).used
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's own setting")
+def test_sqlite_overwrites_deleted_rows(db):
+    """A pending ballot deleted at close leaves no bytes in the database file
+    (PRAGMA secure_delete): its content cannot be read back from free pages."""
+    assert _rows("PRAGMA secure_delete") == [(1,)]
