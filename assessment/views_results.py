@@ -11,7 +11,6 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import NamedTuple
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -20,15 +19,13 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
 from cadres.models import Rank, Report, Warning
-from guazhi.access import role_may_use
 from guazhi.excel import XLSX_CONTENT_TYPE
-from guazhi.fasthtml import esc, join_rows, labels, url_for
 from guazhi.http import AuthenticatedHttpRequest
 from guazhi.listing import columns, querystring
 from postings.models import Posting
 
 from . import exports, results, scoring
-from .models import GRADE_ORDER, Assessment, Evaluation, Grade, Round
+from .models import GRADE_ORDER, Assessment, Evaluation, Round
 
 # --- Cohorts ----------------------------------------------------------------------
 
@@ -64,8 +61,8 @@ def _in_cohort(row: results.Row, cohort: str) -> bool:
     return True
 
 
-# Every cohort value there can be (most rounds hold only some of them): a
-# cached table is keyed on one of these, never on whatever the URL says.
+# Every cohort value there can be (most rounds hold only some of them); the
+# URL's is one of these or the whole round.
 COHORT_VALUES = frozenset(
     [
         "",
@@ -94,38 +91,24 @@ def _cohort_rows(chosen: str, rows: list[results.Row]):
 
 GRADE_INDEX = {g.value: i for i, g in enumerate(GRADE_ORDER)}
 
-
-class TableRow(NamedTuple):
-    """One row of the results table: the values it sorts by, and its HTML."""
-
-    pk: int
-    rank: int | None
-    cadre: str
-    unit: str
-    kind: str
-    score: Decimal | None
-    grade: str
-    html: str
-
-
-ROW_SORTS = {
-    "rank": lambda row: row.rank,
-    "cadre": lambda row: row.cadre,
-    "unit": lambda row: row.unit,
-    "kind": lambda row: row.kind,
-    "score": lambda row: row.score,
-    "grade": lambda row: GRADE_INDEX.get(row.grade),
+LINE_SORTS = {
+    "rank": lambda line: line.rank,
+    "cadre": lambda line: line.assessment.posting.cadre.name,
+    "unit": lambda line: line.assessment.posting.receiving_unit.name,
+    "kind": lambda line: line.assessment.posting.kind,
+    "score": lambda line: line.result.score,
+    "grade": lambda line: GRADE_INDEX.get(line.result.grade),
 }
 
 
-def _sorted_rows(request, rows: list[TableRow]):
+def _sorted_lines(request, lines: list[results.Line]):
     raw = request.GET.get("sort", "rank")
     key = raw.lstrip("-")
-    if key not in ROW_SORTS:
+    if key not in LINE_SORTS:
         raw, key = "rank", "rank"
-    value = ROW_SORTS[key]
-    have = [row for row in rows if value(row) is not None]
-    lack = [row for row in rows if value(row) is None]
+    value = LINE_SORTS[key]
+    have = [line for line in lines if value(line) is not None]
+    lack = [line for line in lines if value(line) is None]
     # Stable: within equal values the ranking's display order stays.
     have.sort(key=value, reverse=raw.startswith("-"))
     return have + lack, raw
@@ -180,10 +163,7 @@ def _distribution(lines: list[results.Line]) -> list[Bar]:
     ]
 
 
-# --- The table's rows, built in Python (guazhi.fasthtml) ----------------------
-# The markup is the one the template's loop had; every value from the
-# database or from the stored explanation is escaped.
-
+# Bootstrap badge per grade, for the table's template.
 GRADE_BADGES = {
     "excellent": "text-bg-success",
     "competent": "text-bg-primary",
@@ -192,151 +172,14 @@ GRADE_BADGES = {
 }
 
 
-def _get(mapping, key):
-    """`mapping.key` as a template resolves it on JSON: None when absent."""
-    return mapping.get(key) if isinstance(mapping, dict) else None
-
-
-class _RowHtml:
-    """The rows' HTML: the static texts translated and the URLs reversed
-    once per table, not once per row."""
-
-    def __init__(self, may_detail: bool):
-        self.may_detail = may_detail
-        self.detail_url = url_for("assessment:assessment_detail")
-        self.kinds = labels(Posting.Kind.choices)
-        self.grades = labels(Grade.choices)
-        self.t = {
-            key: esc(text)
-            for key, text in {
-                "threshold": _("分数线"),
-                "cap": _("预警封顶"),
-                "quota": _("优秀比例"),
-                "full": _("查看完整计算过程"),
-                "not_scored": _("未计算"),
-                "by_weight": _("按来源权重加权平均"),
-                "votes": _("票"),
-                "mean": _("均"),
-                "trimmed": _("，去掉最高最低"),
-                "left_out": _("未计入"),
-            }.items()
-        }
-        self.weights = _("权重 %(w)s，实际 %(r)s%%")
-
-    def steps(self, x: dict) -> str:
-        """How the composite score came about (x: the result's explanation)."""
-        t = self.t
-        items = [f"<li>{esc(step)}</li>" for step in x.get("steps") or ()]
-        if text := x.get("threshold_text"):
-            items.append(f"<li>{t['threshold']}：{esc(text)}</li>")
-        if reason := _get(x.get("cap"), "reason"):
-            items.append(f"<li>{t['cap']}：{esc(reason)}</li>")
-        if reason := _get(x.get("quota"), "reason"):
-            items.append(f"<li>{t['quota']}：{esc(reason)}</li>")
-        return f'<ol class="small ps-3 mb-1 steps">{"".join(items)}</ol>'
-
-    def score(self, pk: int, result: scoring.Result) -> str:
-        x = result.explanation
-        if result.score is None:
-            steps = x.get("steps")
-            first = steps[0] if steps else ""
-            return (
-                f'<span class="text-body-secondary" title="{esc(first)}">'
-                f"{self.t['not_scored']}</span>"
-            )
-        return (
-            f'<details><summary class="fw-semibold text-nowrap">{esc(result.score)}'
-            f"</summary>{self.steps(x)}"
-            f'<a class="small" href="{self.detail_url(pk)}">{self.t["full"]}</a>'
-            "</details>"
-        )
-
-    def dim(self, d: dict | None) -> str:
-        if not d:
-            return '<td class="dim">—</td>'
-        parts = "".join(
-            f"<div>{esc(_get(p, 'label'))}（{esc(_get(p, 'weight'))}）："
-            f"{esc(_get(p, 'score'))}</div>"
-            for p in d.get("parts") or ()
-        )
-        return (
-            f'<td class="dim"><details><summary class="text-nowrap">'
-            f'{esc(d.get("score"))}</summary><div class="small">{parts}'
-            f'<div class="text-body-secondary">{self.t["by_weight"]}</div>'
-            "</div></details></td>"
-        )
-
-    def group(self, g: dict) -> str:
-        t = self.t
-        trimmed = t["trimmed"] if _get(g, "trimmed") else ""
-        return (
-            f"{esc(_get(g, 'name'))} {esc(_get(g, 'count'))}{t['votes']} "
-            f"{t['mean']}{esc(_get(g, 'mean'))}{trimmed} × "
-            f"{esc(_get(g, 'renormalised'))}%"
-        )
-
-    def source(self, s: dict | None) -> str:
-        head = f'<td class="source" data-source="{esc(_get(s, "source"))}">'
-        if not s:
-            return f"{head}—</td>"
-        if not s.get("present"):
-            return (
-                f'{head}<span class="text-body-secondary small">'
-                f"{self.t['left_out']}<br>{esc(s.get('reason'))}</span></td>"
-            )
-        rows = []
-        for row in s.get("dimensions") or ():
-            groups = _get(row, "groups")
-            detail = f"（{'；'.join(self.group(g) for g in groups)}）" if groups else ""
-            rows.append(
-                f"<div>{esc(_get(row, 'label'))}：{esc(_get(row, 'score'))}"
-                f"{detail}</div>"
-            )
-        weights = self.weights % {
-            "w": esc(s.get("weight")),
-            "r": esc(s.get("renormalised")),
-        }
-        return (
-            f'{head}<details><summary class="text-nowrap">{esc(s.get("score"))}'
-            f'</summary><div class="small"><div class="text-body-secondary">'
-            f"{esc(s.get('origin'))}</div>{''.join(rows)}"
-            f'<div class="text-body-secondary">{weights}</div></div></details></td>'
-        )
-
-    def row(self, line: results.Line) -> TableRow:
-        a, result = line.assessment, line.result
-        posting = a.posting
-        cadre, unit = posting.cadre.name, posting.receiving_unit.name
-        name = (
-            f'<a href="{self.detail_url(a.pk)}">{esc(cadre)}</a>'
-            if self.may_detail
-            else esc(cadre)
-        )
-        grade = result.grade
-        turnout = line.turnout
-        turnout_html = (
-            f"{esc(_get(turnout, 'cast'))}/{esc(_get(turnout, 'issued'))}"
-            f"（{esc(_get(turnout, 'pct'))}%）"
-            if turnout
-            else "—"
-        )
-        html = (
-            f'<tr data-assessment="{a.pk}">'
-            f'<td class="rank">{"—" if line.rank is None else line.rank}</td>'
-            f"<td>{name}</td><td>{esc(unit)}</td>"
-            f"<td>{self.kinds.get(posting.kind, esc(posting.kind))}</td>"
-            f'<td class="score">{self.score(a.pk, result)}</td>'
-            + "".join(self.dim(d) for d in line.dims)
-            + "".join(self.source(s) for s in line.sources)
-            + f'<td><span class="badge grade-{esc(grade or "none")} '
-            f'{GRADE_BADGES.get(grade, "text-bg-light")}">'
-            f"{self.grades.get(grade, esc(grade)) if grade else '—'}</span></td>"
-            f'<td class="small reason">{esc(result.grade_reason)}</td>'
-            f'<td class="small turnout">{turnout_html}</td></tr>'
-        )
-        return TableRow(
-            a.pk, line.rank, cadre, unit, posting.kind, result.score, grade, html
-        )
+def _label_lines(lines: list[results.Line]) -> None:
+    """What each row shows beside its values, looked up once per table (the
+    kind's label, the grade's badge), not once per cell in the template."""
+    kinds = {k: str(label) for k, label in Posting.Kind.choices}
+    for line in lines:
+        kind = line.assessment.posting.kind
+        line.kind_label = kinds.get(kind, kind)
+        line.badge = GRADE_BADGES.get(line.result.grade, "text-bg-light")
 
 
 # --- Pages ------------------------------------------------------------------------
@@ -377,37 +220,20 @@ def _results_context(round_: Round, cohort: str, user) -> dict:
     }
 
 
-def _table(round_: Round, cohort: str, user) -> dict:
-    """What the results page shows of one cohort: the cohorts, the table's
-    rows (in ranking order) and the grade distribution."""
-    may_detail = role_may_use(user.role, "assessment:assessment_detail")
-    context = _results_context(round_, cohort, user)
-    lines = context["lines"]
-    html = _RowHtml(may_detail)
-    return {
-        "cohorts": context["cohorts"],
-        "cohort": context["cohort"],
-        "cohort_label": context["cohort_label"],
-        "dimension_columns": context["dimension_columns"],
-        "source_columns": context["source_columns"],
-        "table_rows": [html.row(line) for line in lines],
-        "bars": _distribution(lines),
-    }
-
-
 def round_results(request: AuthenticatedHttpRequest, pk: int):
     round_ = _round_for(request, pk)
     # A closed round's stored results, or the live preview of any other.
-    table = _table(round_, _cohort_param(request), request.user)
-    rows, sort = _sorted_rows(request, table["table_rows"])
+    context = _results_context(round_, _cohort_param(request), request.user)
+    lines, sort = _sorted_lines(request, context["lines"])
+    _label_lines(lines)
     head = [
         (_("排名"), "rank"),
         (_("干部"), "cadre"),
         (_("接收单位"), "unit"),
         (_("类型"), "kind"),
         (_("综合得分"), "score"),
-        *((label, "") for _code, label in table["dimension_columns"]),
-        *((label, "") for _code, label in table["source_columns"]),
+        *((label, "") for _code, label in context["dimension_columns"]),
+        *((label, "") for _code, label in context["source_columns"]),
         (_("考核等次"), "grade"),
         (_("等次说明"), ""),
         (_("测评参与率"), ""),
@@ -416,13 +242,10 @@ def round_results(request: AuthenticatedHttpRequest, pk: int):
         request,
         "assessment/results.html",
         {
-            **table,
-            "round": round_,
-            "lines": rows,
-            "rows": join_rows(
-                (row.html for row in rows), _("本轮考核没有考核对象。"), len(head)
-            ),
+            **context,
+            "lines": lines,
             "columns": columns(request, head, sort),
+            "bars": _distribution(context["lines"]),
             "chart_height": 30 * max(len(GRADE_ORDER), 1) + 30,
             "export_query": querystring(request, sort=None),
             "preview": not round_.is_closed,

@@ -216,8 +216,8 @@ def test_a_closed_round_shows_its_stored_results_not_a_recomputation(
     assert response.status_code == 200
     body = response.content.decode()
     assert 'id="preview-notice"' not in body
-    line = next(x for x in response.context["lines"] if x.pk == a_full.pk)
-    assert line.score == Decimal("84.07")
+    line = next(x for x in response.context["lines"] if x.assessment.pk == a_full.pk)
+    assert line.result.score == Decimal("84.07")
 
 
 def test_the_results_page_of_a_collecting_round_is_a_marked_preview(
@@ -228,9 +228,12 @@ def test_the_results_page_of_a_collecting_round_is_a_marked_preview(
     body = response.content.decode()
     assert 'id="preview-notice"' in body and "不是正式结果" in body
     lines = response.context["lines"]
-    assert [x.pk for x in lines] == [a_open.pk, a_full.pk, a_low.pk]
+    assert [x.assessment.pk for x in lines] == [a_open.pk, a_full.pk, a_low.pk]
     assert [x.rank for x in lines] == [1, 2, 3]
-    full = lines[1].html
+    row = re.search(
+        rf'<tr data-assessment="{a_full.pk}">.*?</tr>', body, re.S
+    )  # the rendered row
+    full = row.group(0)
     # Per-dimension composite (德: (40×90 + 30×84.5 + 30×80) / 100) and per source.
     dims = re.findall(r'<td class="dim"><details><summary[^>]*>([\d.]+)<', full)
     assert dims[0] == "85.35"
@@ -251,9 +254,9 @@ def test_the_table_sorts(scene, login, org_a):
     url = reverse("assessment:round_results", args=[round_.pk])
     client = login(org_a)
     by_score = client.get(url, {"sort": "score"}).context["lines"]
-    assert [x.pk for x in by_score] == [a_low.pk, a_full.pk, a_open.pk]
+    assert [x.assessment.pk for x in by_score] == [a_low.pk, a_full.pk, a_open.pk]
     by_name = client.get(url, {"sort": "-cadre"}).context["lines"]
-    names = [x.cadre for x in by_name]
+    names = [x.assessment.posting.cadre.name for x in by_name]
     assert names == sorted(names, reverse=True)
 
 
@@ -263,18 +266,24 @@ def test_cohorts_rank_within_themselves(scene, login, org_a, tree):
     client = login(org_a)
     response = client.get(url, {"cohort": "kind:upward"})
     lines = response.context["lines"]
-    assert [(x.pk, x.rank) for x in lines] == [(a_low.pk, 1)]
+    assert [(x.assessment.pk, x.rank) for x in lines] == [(a_low.pk, 1)]
     assert ("kind:upward", "挂职类型：上派") in response.context["cohorts"]
     # By post rank: only the postings with that rank.
     Posting.objects.filter(pk=a_full.posting_id).update(post_rank=Rank.SECTION)
     response = client.get(url, {"cohort": f"rank:{Rank.SECTION}"})
-    assert [(x.pk, x.rank) for x in response.context["lines"]] == [(a_full.pk, 1)]
+    assert [(x.assessment.pk, x.rank) for x in response.context["lines"]] == [
+        (a_full.pk, 1)
+    ]
     # An unknown cohort is the whole round.
     assert len(client.get(url, {"cohort": "kind:nope"}).context["lines"]) == 3
 
 
 def _line(client, url, pk, params=None):
-    return next(x for x in client.get(url, params or {}).context["lines"] if x.pk == pk)
+    return next(
+        x
+        for x in client.get(url, params or {}).context["lines"]
+        if x.assessment.pk == pk
+    )
 
 
 def test_a_closed_rounds_table_follows_what_it_shows(scene, login, org_a):
@@ -284,10 +293,10 @@ def test_a_closed_rounds_table_follows_what_it_shows(scene, login, org_a):
     _close(round_, org_a)
     client = login(org_a)
     url = reverse("assessment:round_results", args=[round_.pk])
-    assert _line(client, url, a_full.pk).score == Decimal("84.07")
+    assert _line(client, url, a_full.pk).result.score == Decimal("84.07")
     # Each cohort is a table of its own, ranked within itself.
     upward = client.get(url, {"cohort": "kind:upward"}).context["lines"]
-    assert [(x.pk, x.rank) for x in upward] == [(a_low.pk, 1)]
+    assert [(x.assessment.pk, x.rank) for x in upward] == [(a_low.pk, 1)]
     # A cadre renamed shows at once.
     cadre = a_full.posting.cadre
     cadre.name = "改名之后"
@@ -298,13 +307,13 @@ def test_a_closed_rounds_table_follows_what_it_shows(scene, login, org_a):
     Round.objects.filter(pk=round_.pk).update(status="collecting", closed_at=None)
     org.update(scores=dict.fromkeys(DIMS, 10))
     _close(round_, org_a)
-    assert _line(client, url, a_full.pk).score == Decimal("63.07")
+    assert _line(client, url, a_full.pk).result.score == Decimal("63.07")
     # Reopened, scored anew and closed again through the service.
     round_transition(round_=round_, action="reopen", by=org_a, reason="复核")
     org.update(scores=dict.fromkeys(DIMS, 50))
-    assert _line(client, url, a_full.pk).score == Decimal("75.07")  # the preview
+    assert _line(client, url, a_full.pk).result.score == Decimal("75.07")  # the preview
     round_transition(round_=round_, action="close", by=org_a)
-    assert _line(client, url, a_full.pk).score == Decimal("75.07")
+    assert _line(client, url, a_full.pk).result.score == Decimal("75.07")
     assert 'id="preview-notice"' not in client.get(url).content.decode()
 
 
@@ -312,12 +321,12 @@ def test_the_preview_of_a_collecting_round_stays_live(scene, login, org_a):
     round_, a_full, a_low, a_open = scene
     client = login(org_a)
     url = reverse("assessment:round_results", args=[round_.pk])
-    assert _line(client, url, a_full.pk).score == Decimal("84.07")
+    assert _line(client, url, a_full.pk).result.score == Decimal("84.07")
     # Evaluations are read on every request (no cache hides them).
     Evaluation.objects.filter(assessment=a_full, source="org").update(
         scores=dict.fromkeys(DIMS, 10)
     )
-    assert _line(client, url, a_full.pk).score < Decimal("84.07")
+    assert _line(client, url, a_full.pk).result.score < Decimal("84.07")
 
 
 @pytest.mark.parametrize("closed", [False, True])
