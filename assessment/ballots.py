@@ -13,13 +13,14 @@ codes, which is right both while the session is open and after.
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -40,6 +41,8 @@ from .models import (
     Round,
 )
 from .services import require_round_status
+
+log = logging.getLogger(__name__)
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
@@ -212,7 +215,29 @@ def release_ballots(session_ids: list[int]) -> int:
         batch_size=500,
     )
     pending.delete()
+    if rows and connection.vendor == "postgresql":
+        transaction.on_commit(scrub_pending)
     return len(rows)
+
+
+# Constant SQL. VACUUM FULL rewrites the table into a new file: the deleted
+# pending rows, which PostgreSQL otherwise keeps on disk (with the
+# transaction id they share with their code) until a vacuum reuses the space,
+# are gone with the old file. The table only holds the ballots of sessions
+# still open, so the rewrite is small; casts wait for its lock meanwhile.
+SCRUB_PENDING = "VACUUM (FULL) assessment_pendingballot"
+
+
+def scrub_pending() -> None:
+    """Rewrite the pending table once a close has committed (PostgreSQL; on
+    SQLite `secure_delete` overwrites deleted rows as they go). VACUUM cannot
+    run inside a transaction, hence after the commit; a failure is logged, as
+    the next close scrubs again."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(SCRUB_PENDING)
+    except DatabaseError:
+        log.exception("could not rewrite the pending ballots table")
 
 
 @transaction.atomic

@@ -13,7 +13,7 @@ from postings.forms import UnitTreeChoiceField
 from postings.models import Batch, Posting
 
 from . import config as rules
-from .models import GRADE_ORDER, Dimension, Round, Source, Template
+from .models import GRADE_ORDER, Assessment, Dimension, Round, Source, Template
 from .services import holding_units
 
 GROUP_ROWS = 5  # rater-group rows on the form; blank rows are ignored
@@ -366,7 +366,11 @@ class RoundEditForm(RoundPeriodForm):
                 name=round_.name,
                 period_start=round_.period_start,
                 period_end=round_.period_end,
-                postings=list(round_.assessments.values_list("posting_id", flat=True)),
+                postings=list(
+                    Assessment.objects.visible_to(user)
+                    .filter(round=round_)
+                    .values_list("posting_id", flat=True)
+                ),
             )
 
 

@@ -227,10 +227,15 @@ def _add_assessments(round_: Round, posting_ids: Iterable[int], by: User | None)
         ) from exc
 
 
-def batch_postings(batch: Batch, period_start: dt.date, period_end: dt.date):
-    """A batch's postings that a round over the period assesses."""
-    return batch.postings.filter(status__in=ASSESSABLE).filter(
-        overlaps_q(period_start, period_end)
+def batch_postings(
+    batch: Batch, period_start: dt.date, period_end: dt.date, *, by: User
+):
+    """A batch's postings that a round over the period assesses: those `by`
+    sees (a posting moved out of the batch's jurisdiction stays out)."""
+    return (
+        Posting.objects.visible_to(by)
+        .filter(batch=batch, status__in=ASSESSABLE)
+        .filter(overlaps_q(period_start, period_end))
     )
 
 
@@ -267,7 +272,9 @@ def round_create(
         if not Batch.objects.visible_to(by).filter(pk=batch.pk).exists():
             raise ValidationError({"batch": _("请选择本管辖范围内的批次。")})
         posting_ids = list(
-            batch_postings(batch, period_start, period_end).values_list("pk", flat=True)
+            batch_postings(batch, period_start, period_end, by=by).values_list(
+                "pk", flat=True
+            )
         )
         if not posting_ids:
             raise ValidationError(
@@ -339,7 +346,14 @@ def round_update(
     wanted = {p.pk for p in postings}
     if not wanted:
         raise ValidationError({"postings": _("本轮考核至少须有一项挂职。")})
-    current = dict(round_.assessments.values_list("posting_id", "pk"))
+    # Only what `by` sees is theirs to keep or remove: a posting moved out of
+    # the jurisdiction since it was added stays in the round, untouched and
+    # unnamed.
+    current = dict(
+        Assessment.objects.visible_to(by)
+        .filter(round=round_)
+        .values_list("posting_id", "pk")
+    )
     removed = [current[pk] for pk in current.keys() - wanted]
     added = sorted(wanted - current.keys())
     if Posting.objects.visible_to(by).filter(pk__in=added).count() != len(added):

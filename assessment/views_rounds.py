@@ -438,7 +438,11 @@ def round_edit(request: AuthenticatedHttpRequest, pk: int):
     if submit(request, form, update):
         messages.success(request, _("已保存。"))
         return redirect(round_)
-    current = set(round_.assessments.values_list("posting_id", flat=True))
+    current = set(
+        Assessment.objects.visible_to(request.user)
+        .filter(round=round_)
+        .values_list("posting_id", flat=True)
+    )
     checked = _posted_ids(request) if form.is_bound else current
     candidates = form.fields["postings"].queryset
     return render(

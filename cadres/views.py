@@ -835,7 +835,7 @@ def record_history(request: AuthenticatedHttpRequest, kind: str, pk: int):
         {
             "record": record,
             "label": model._meta.verbose_name,
-            "changes": history.changes(record),
+            "changes": history.changes(record, request.user),
             "back_url": _dossier_url(posting),
         },
     )

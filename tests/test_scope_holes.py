@@ -202,3 +202,111 @@ def test_opening_every_session_of_a_round_leaves_out_what_the_user_cannot_see(
         )
     )
     assert opened == {world.a.posting.pk}
+
+
+# --- Found by an attack on the fixes above, as a user of another unit --------
+
+
+def _round_with_moved_posting(org_a, tree, world, *, session: bool) -> tuple:
+    """County A's open round over cadre A's posting and another, then moved
+    to county B (its cadre's name "东方调出")."""
+    moved = PostingFactory(
+        cadre=CadreFactory(name="东方调出", unit=tree.organ_a),
+        sending_unit=tree.organ_a,
+        receiving_unit=tree.township_a1,
+        start_date=world.a.posting.start_date,
+        planned_end_date=world.a.posting.planned_end_date,
+    )
+    round_ = make_round(org_a, [world.a.posting, moved], status=Round.Status.OPEN)
+    if session:
+        _open_session(round_.assessments.get(posting=moved), org_a)
+    Posting.objects.filter(pk=moved.pk).update(
+        sending_unit=tree.organ_b, receiving_unit=tree.township_b1
+    )
+    return round_, moved
+
+
+def _edit_round(client, round_, world):
+    return client.post(
+        reverse("assessment:round_edit", args=[round_.pk]),
+        {
+            "name": round_.name + "（改）",
+            "period_start": f"{round_.period_start}",
+            "period_end": f"{round_.period_end}",
+            "postings": [world.a.posting.pk],
+        },
+    )
+
+
+def test_editing_a_round_leaves_a_posting_moved_out_alone_and_unnamed(
+    login, org_a, tree, world
+):
+    """The edit form cannot offer a posting moved out of the county, so saving
+    it removed that posting's assessment (or, when it had a ballot session,
+    refused naming the hidden cadre)."""
+    round_, moved = _round_with_moved_posting(org_a, tree, world, session=False)
+    response = _edit_round(login(org_a), round_, world)
+    assert response.status_code == 302
+    assert Assessment.objects.filter(round=round_, posting=moved).exists()
+    round_.refresh_from_db()
+    assert round_.name.endswith("（改）")
+    other, _moved = _round_with_moved_posting(org_a, tree, world, session=True)
+    response = _edit_round(login(org_a), other, world)
+    assert "东方调出" not in response.content.decode()
+    assert response.status_code == 302
+
+
+def test_a_round_over_a_batch_takes_and_names_only_what_the_user_sees(
+    login, org_a, org_city, tree, world
+):
+    """A round made from a batch read the batch's postings unscoped: county
+    B's posting in county A's batch was refused by name (欧阳乙峰)."""
+    batch = Batch.objects.create(
+        name="甲县批次",
+        year=2026,
+        unit=tree.county_a,
+        kinds=["downward"],
+        created_by=org_city,
+    )
+    Posting.objects.filter(pk__in=[world.a.posting.pk, world.b.posting.pk]).update(
+        batch=batch
+    )
+    template = make_round(org_a, [world.a.posting]).template_version.template
+    response = login(org_a).post(
+        reverse("assessment:round_create"),
+        {
+            "name": "按批次考核",
+            "kind": "regular",
+            "unit": tree.county_a.pk,
+            "template": template.pk,
+            "period_start": f"{world.a.posting.start_date}",
+            "period_end": f"{world.a.posting.start_date.today()}",
+            "source": "batch",
+            "batch": batch.pk,
+        },
+    )
+    assert CADRE_B_NAME not in response.content.decode()
+    created = Round.objects.get(name="按批次考核")
+    assert set(created.assessments.values_list("posting", flat=True)) == {
+        world.a.posting.pk
+    }
+
+
+def test_a_records_history_hides_a_reference_out_of_scope(
+    login, org_a, org_city, tree, world
+):
+    """A relay into county B names county B's posting as its predecessor:
+    the posting's history showed "前任：欧阳乙峰 …" to county A's staff."""
+    relay = PostingFactory(
+        cadre=CadreFactory(name="接力明", unit=tree.organ_a),
+        sending_unit=tree.organ_a,
+        receiving_unit=tree.township_b1,
+        predecessor=world.b.posting,
+    )
+    client = login(org_a)
+    body = client.get(reverse("cadres:history", args=["posting", relay.pk]))
+    assert body.status_code == 200
+    assert CADRE_B_NAME not in body.content.decode()
+    assert "接力明" in body.content.decode()
+    city = login(org_city).get(reverse("cadres:history", args=["posting", relay.pk]))
+    assert CADRE_B_NAME in city.content.decode()  # who sees it, sees it

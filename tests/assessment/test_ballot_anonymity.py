@@ -103,6 +103,24 @@ def test_after_close_no_ballot_shares_a_transaction_id_with_a_code(session, org_
     assert _rows(PG_PENDING_XMIN_JOIN) == []
 
 
+PG_PENDING_SIZE = "SELECT pg_relation_size('assessment_pendingballot')"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_close_no_deleted_pending_ballot_stays_on_disk(session, org_a):
+    """PostgreSQL keeps deleted rows in the table's pages until a vacuum
+    reuses the space: with pageinspect, a closed session's pending ballots
+    could be read back, each with the transaction id of its code. Closing
+    rewrites the table (VACUUM FULL after the commit), so no page is left."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's pages (SQLite: secure_delete, tested below)")
+    _cast_in_order(session)
+    assert _rows(PG_PENDING_SIZE)[0][0] > 0  # control: the pending rows' pages
+    ballots.session_close(session=session, by=org_a)
+    assert Ballot.objects.count() == N_CAST
+    assert _rows(PG_PENDING_SIZE) == [(0,)]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_after_close_the_ballots_row_order_and_ids_are_not_casting_order(
     session, org_a
