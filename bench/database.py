@@ -30,7 +30,16 @@ PG_NAME = "guazhi_bench"
 SETTINGS = "bench.settings"
 # The generator and what it imports; migrations are found by glob.
 GENERATOR_SOURCES = ["cadres/demo_large.py", "cadres/demo.py", "cadres/idcard.py"]
-STAMP_TABLE = "bench_stamp"
+# The stamp table (bench_stamp): what was built, when, in how long.
+STAMP_READ = "SELECT stamp, built_on, seconds FROM bench_stamp"
+STAMP_CREATE = (
+    "CREATE TABLE bench_stamp "
+    "(stamp varchar(64) NOT NULL, built_on varchar(10) NOT NULL, seconds real)"
+)
+STAMP_INSERT = {
+    "sqlite": "INSERT INTO bench_stamp VALUES (?, ?, ?)",
+    "postgresql": "INSERT INTO bench_stamp VALUES (%s, %s, %s)",
+}
 TIME_ZONE = ZoneInfo("Asia/Shanghai")  # settings.TIME_ZONE: the generator's today
 
 
@@ -96,7 +105,7 @@ def _row_to_built(row) -> Built | None:
 
 
 def read_built(target: Target) -> Built | None:
-    query = f"SELECT stamp, built_on, seconds FROM {STAMP_TABLE}"
+    query = STAMP_READ
     if target.vendor == "sqlite":
         if not SQLITE_FILE.exists():
             return None
@@ -121,29 +130,27 @@ def _recreate(target: Target) -> None:
             Path(f"{SQLITE_FILE}{suffix}").unlink(missing_ok=True)
         return
     import psycopg
+    from psycopg import sql
 
     admin = _with_database(target.url, "postgres")
+    name = sql.Identifier(PG_NAME)
     with psycopg.connect(admin, autocommit=True, connect_timeout=5) as db:
-        db.execute(f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)')
-        db.execute(f'CREATE DATABASE "{PG_NAME}"')
+        db.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+        db.execute(sql.SQL("CREATE DATABASE {}").format(name))
 
 
 def _write_stamp(target: Target, built: Built) -> None:
-    create = (
-        f"CREATE TABLE {STAMP_TABLE} "
-        "(stamp varchar(64) NOT NULL, built_on varchar(10) NOT NULL, seconds real)"
-    )
     values = (built.stamp, built.built_on.isoformat(), built.seconds)
     if target.vendor == "sqlite":
         with sqlite3.connect(SQLITE_FILE) as db:
-            db.execute(create)
-            db.execute(f"INSERT INTO {STAMP_TABLE} VALUES (?, ?, ?)", values)
+            db.execute(STAMP_CREATE)
+            db.execute(STAMP_INSERT["sqlite"], values)
         return
     import psycopg
 
     with psycopg.connect(target.url) as db:
-        db.execute(create)
-        db.execute(f"INSERT INTO {STAMP_TABLE} VALUES (%s, %s, %s)", values)
+        db.execute(STAMP_CREATE)
+        db.execute(STAMP_INSERT["postgresql"], values)
 
 
 def _manage(target: Target, *args: str) -> None:

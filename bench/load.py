@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
+from functools import partial
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode
 
@@ -24,6 +25,7 @@ from .database import BASE_DIR, BENCH_DIR, Target
 WORKERS = 2
 CONNECTIONS = 4
 WARMUP_SECONDS = 2.0
+WRITE_EVERY = 10  # the mixed load: one write per ten requests
 STARTUP_TIMEOUT = 60.0
 
 
@@ -132,20 +134,35 @@ def login(port: int, username: str, password: str) -> str:
         conn.close()
 
 
-def _python_load(port: int, path: str, cookie: str, seconds: float) -> tuple:
+def _python_load(
+    port: int,
+    path: str,
+    cookie: str,
+    seconds: float,
+    write_path: str = "",
+) -> tuple:
+    """(reads answered 200 per second, failures). With `write_path`, every
+    WRITE_EVERY-th request of each connection is a POST there instead (a write
+    the read page sees); only the reads count towards the rate."""
     deadline = time.monotonic() + seconds
     ok = [0] * CONNECTIONS
     bad = [0] * CONNECTIONS
 
     def client(i: int) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        sent = 0
         while time.monotonic() < deadline:
+            sent += 1
+            writing = bool(write_path) and sent % WRITE_EVERY == 0
             try:
-                conn.request("GET", path, headers={"Cookie": cookie})
+                if writing:
+                    conn.request("POST", write_path, headers={"Cookie": cookie})
+                else:
+                    conn.request("GET", path, headers={"Cookie": cookie})
                 response = conn.getresponse()
                 response.read()
                 if response.status == 200:
-                    ok[i] += 1
+                    ok[i] += 0 if writing else 1
                 else:
                     bad[i] += 1
                 if response.will_close:
@@ -193,9 +210,16 @@ def client_name() -> str:
     return f"Python client, {CONNECTIONS} connections"
 
 
-def throughput(port: int, path: str, cookie: str, seconds: float) -> float:
-    """Responses with status 200 per second; any other answer is an error."""
-    load = _wrk_load if shutil.which("wrk") else _python_load
+def throughput(
+    port: int, path: str, cookie: str, seconds: float, write_path: str = ""
+) -> float:
+    """Responses with status 200 per second; any other answer is an error.
+    With `write_path`, a mixed load (the Python client: wrk sends one request
+    only), one write per WRITE_EVERY requests."""
+    if write_path or not shutil.which("wrk"):
+        load = partial(_python_load, write_path=write_path)
+    else:
+        load = _wrk_load
     load(port, path, cookie, WARMUP_SECONDS)
     rps, errors = load(port, path, cookie, seconds)
     if errors:

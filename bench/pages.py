@@ -5,8 +5,14 @@ province's org staff (bench_org), so every list holds every row. Page and floor
 requests alternate, so a slow moment of the machine hits both. After a warm-up,
 200 of each (`--requests`); median and p99 (nearest rank) in milliseconds. A
 page so slow that its requests would take more than BUDGET_SECONDS stops
-there (at least MIN_REQUESTS), and its note says so. Queries are counted once
-per page size: 10, 50 (the default) and 100.
+there (at least MIN_REQUESTS), and its note says so.
+
+Cold: COLD_REQUESTS more requests, each made right after a write to a table
+the page reads (`Page.touch`), what a user meets after someone else saved; the
+median against the floor's. Queries are counted once per page size: 10, 50 (the
+default) and 100; they must not change with it and stay within the page's
+limit (12 on list pages; on the dossier and posting pages one per record kind
+plus the fixed ones).
 """
 
 import math
@@ -16,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import connection
+from django.db.models import F
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -25,8 +32,45 @@ from .report import Figure, failed, skipped
 WARMUP = 10
 BUDGET_SECONDS = 90
 MIN_REQUESTS = 20
+COLD_REQUESTS = 30
 PAGE_SIZES = (10, 50, 100)
-MAX_QUERIES = 8
+LIST_MAX_QUERIES = 12
+MEDIAN, P99, COLD = "<=3x", "<=4x", "<=5x"
+
+
+def _touch_posting(ctx: dict) -> None:
+    """A write to the postings table (the lists, the dashboard, the posting
+    and the dossier read it): the bench posting saved with its own values."""
+    from postings.models import Posting
+
+    Posting.objects.filter(pk=ctx["posting_pk"]).update(title=F("title"))
+
+
+def _touch_cadre(ctx: dict) -> None:
+    from cadres.models import Cadre
+
+    Cadre.objects.filter(pk=ctx["cadre_pk"]).update(phone=F("phone"))
+
+
+def _touch_note(ctx: dict) -> None:
+    from cadres.models import MonthlyNote
+
+    note = MonthlyNote.objects.filter(posting=ctx["posting_pk"]).order_by("pk")[:1]
+    MonthlyNote.objects.filter(pk__in=note).update(version=F("version"))
+
+
+def _touch_nomination(ctx: dict) -> None:
+    from postings.models import Nomination
+
+    first = Nomination.objects.filter(batch=ctx["batch_pk"]).order_by("pk")[:1]
+    Nomination.objects.filter(pk__in=first).update(exam_score=F("exam_score"))
+
+
+def _touch_assessment(ctx: dict) -> None:
+    from assessment.models import Assessment
+
+    first = Assessment.objects.filter(round=ctx["round_pk"]).order_by("pk")[:1]
+    Assessment.objects.filter(pk__in=first).update(grade_reason=F("grade_reason"))
 
 
 @dataclass(frozen=True)
@@ -34,36 +78,55 @@ class Page:
     name: str
     url: Callable[[dict], str]
     floor: str  # model key of bench.urls.FLOORS
+    touch: Callable[[dict], None]  # a write to a table the page reads
+    max_queries: int = LIST_MAX_QUERIES
     needs: str = ""  # a context key that must be set, else the page is skipped
 
 
+# The dossier's and the posting page's queries: session, user, the unread
+# badge and the object itself, then one per record kind shown. The dossier:
+# postings, 12 record kinds (notes, logs, reports, talks, trainings,
+# commendations, visits, support needs, warnings, appraisals, symposia,
+# assessments), report files, symposium attendees, month locks. The posting
+# page: notes, month locks, status changes, extensions, assignments, rule
+# overrides, evaluation tasks, the relay chain.
+DOSSIER_KINDS = 16
+POSTING_KINDS = 8
+
+
 PAGES = [
-    Page("cadres", lambda ctx: reverse("cadres:list"), "cadres"),
-    Page("postings", lambda ctx: reverse("postings:list"), "postings"),
-    Page("notes", lambda ctx: reverse("cadres:note_list"), "notes"),
-    Page("dashboard", lambda ctx: reverse("home"), "postings"),
+    Page("cadres", lambda ctx: reverse("cadres:list"), "cadres", _touch_cadre),
+    Page("postings", lambda ctx: reverse("postings:list"), "postings", _touch_posting),
+    Page("notes", lambda ctx: reverse("cadres:note_list"), "notes", _touch_note),
+    Page("dashboard", lambda ctx: reverse("home"), "postings", _touch_posting),
     # The dossier timeline (一人一档) is the cadre's page.
     Page(
         "dossier",
         lambda ctx: reverse("cadres:detail", args=[ctx["cadre_pk"]]),
         "cadres",
+        _touch_note,
+        max_queries=4 + DOSSIER_KINDS,
     ),
     Page(
         "posting_detail",
         lambda ctx: reverse("postings:detail", args=[ctx["posting_pk"]]),
         "postings",
+        _touch_posting,
+        max_queries=4 + POSTING_KINDS,
     ),
     # The province batch: 500 nominations and 500 open posts.
     Page(
         "batch",
         lambda ctx: reverse("postings:batch_detail", args=[ctx["batch_pk"]]),
         "nominations",
+        _touch_nomination,
     ),
     # A county's closed annual round (bench.run.context picks it).
     Page(
         "round_results",
         lambda ctx: reverse("assessment:round_results", args=[ctx["round_pk"]]),
         "assessments",
+        _touch_assessment,
         needs="round_pk",
     ),
 ]
@@ -94,10 +157,22 @@ def _queries(client: Client, url: str) -> dict[int, int]:
     return counts
 
 
+def _cold(page: Page, client: Client, ctx: dict, url: str, floor_url: str):
+    """(page times, floor times) of requests each made right after a write."""
+    times, floors = [], []
+    for _ in range(COLD_REQUESTS):
+        page.touch(ctx)
+        times.append(_get(client, url))
+        page.touch(ctx)
+        floors.append(_get(client, floor_url))
+    return times, floors
+
+
 def measure(page: Page, client: Client, ctx: dict, requests: int) -> list[Figure]:
     prefix = f"page.{page.name}"
     url = page.url(ctx)
     floor_url = reverse("bench_floor", args=[page.floor])
+    limit = f"<={page.max_queries}"
     try:
         for _ in range(WARMUP):
             _get(client, url)
@@ -109,12 +184,14 @@ def measure(page: Page, client: Client, ctx: dict, requests: int) -> list[Figure
             floors.append(_get(client, floor_url))
             if len(times) >= MIN_REQUESTS and time.monotonic() > deadline:
                 break
+        cold, cold_floors = _cold(page, client, ctx, url, floor_url)
         counts = _queries(client, url)
     except Exception as exc:  # the figure fails, the bench goes on
         return [
-            failed(f"{prefix}.median_ms", "ms", "<=1.5x", repr(exc)),
-            failed(f"{prefix}.p99_ms", "ms", "<=2x", repr(exc)),
-            failed(f"{prefix}.queries", "queries", f"<={MAX_QUERIES}", repr(exc)),
+            failed(f"{prefix}.median_ms", "ms", MEDIAN, repr(exc)),
+            failed(f"{prefix}.p99_ms", "ms", P99, repr(exc)),
+            failed(f"{prefix}.cold_ms", "ms", COLD, repr(exc)),
+            failed(f"{prefix}.queries", "queries", limit, repr(exc)),
         ]
     same = len(set(counts.values())) == 1
     sizes = ", ".join(f"{n} at page size {size}" for size, n in counts.items())
@@ -122,7 +199,7 @@ def measure(page: Page, client: Client, ctx: dict, requests: int) -> list[Figure
         Figure(
             f"{prefix}.median_ms",
             "ms",
-            "<=1.5x",
+            MEDIAN,
             statistics.median(times),
             statistics.median(floors),
             notes=[
@@ -134,11 +211,19 @@ def measure(page: Page, client: Client, ctx: dict, requests: int) -> list[Figure
                 )
             ],
         ),
-        Figure(f"{prefix}.p99_ms", "ms", "<=2x", p99(times), p99(floors)),
+        Figure(f"{prefix}.p99_ms", "ms", P99, p99(times), p99(floors)),
+        Figure(
+            f"{prefix}.cold_ms",
+            "ms",
+            COLD,
+            statistics.median(cold),
+            statistics.median(cold_floors),
+            notes=[f"{COLD_REQUESTS} requests each right after a write"],
+        ),
         Figure(
             f"{prefix}.queries",
             "queries",
-            f"<={MAX_QUERIES}",
+            limit,
             counts[50],
             also=same,
             notes=[] if same else [f"query count depends on page size: {sizes}"],
@@ -149,9 +234,10 @@ def measure(page: Page, client: Client, ctx: dict, requests: int) -> list[Figure
 def later_page_figures(name: str, reason: str) -> list[Figure]:
     prefix = f"page.{name}"
     return [
-        skipped(f"{prefix}.median_ms", "ms", "<=1.5x", reason),
-        skipped(f"{prefix}.p99_ms", "ms", "<=2x", reason),
-        skipped(f"{prefix}.queries", "queries", f"<={MAX_QUERIES}", reason),
+        skipped(f"{prefix}.median_ms", "ms", MEDIAN, reason),
+        skipped(f"{prefix}.p99_ms", "ms", P99, reason),
+        skipped(f"{prefix}.cold_ms", "ms", COLD, reason),
+        skipped(f"{prefix}.queries", "queries", f"<={LIST_MAX_QUERIES}", reason),
     ]
 
 

@@ -5,20 +5,11 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
-from django.db.models import CharField, Count, F, Q, Value
-from django.db.models.functions import (
-    Cast,
-    Concat,
-    ExtractDay,
-    ExtractMonth,
-    ExtractYear,
-    LPad,
-)
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
-from cadres.models import Cadre, Rank, Role, Unit, User, ancestor_paths
-from guazhi import countcache
+from cadres.models import Cadre, Rank, Role, User, ancestor_paths
 
 from . import placement
 from .models import (
@@ -362,84 +353,70 @@ def reminders_sweep_midterm(*, today: dt.date | None = None) -> int:
     """Create the mid-term reminders due within the look-ahead window.
 
     Recipients: the org staff whose jurisdiction holds the sending or receiving
-    unit, and the receiving unit's leaders. Safe to run twice or concurrently:
-    the unique constraint drops duplicates, nothing is checked first. One
-    INSERT ... SELECT per kind of recipient, however many postings are due.
-    Returns the number of reminders created.
+    unit, and the receiving unit's leaders (whoever sees the posting among
+    those who act on it). Safe to run twice or concurrently: reminders already
+    there are left out, and the unique constraint drops what a concurrent
+    sweep inserted meanwhile. A fixed number of queries, plus one INSERT per
+    thousand new reminders. Returns the number of reminders created.
     """
     today = today or timezone.localdate()  # Asia/Shanghai, not the host clock
     horizon = today + dt.timedelta(days=settings.REMINDER_MIDTERM_DAYS_AHEAD)
-    due = (
+    due = list(
         Posting.objects.active()
         .filter(midterm_date__gte=today, midterm_date__lte=horizon)
-        .values(
-            posting=F("pk"),
-            due=F("midterm_date"),
-            receiving=F("receiving_unit_id"),
-            sending_path=F("sending_unit__path"),
-            receiving_path=F("receiving_unit__path"),
-            message=_midterm_message(),
+        .values_list(
+            "pk",
+            "midterm_date",
+            "receiving_unit_id",
+            "sending_unit__path",
+            "receiving_unit__path",
+            "cadre__name",
+            "receiving_unit__name",
+            "title",
+            named=True,
         )
     )
-    due_sql, due_params = due.query.sql_with_params()
-    q = connection.ops.quote_name
-    user, unit, reminder = User._meta.db_table, Unit._meta.db_table, Reminder._meta
-    created_at = reminder.get_field("created_at").get_db_prep_value(
-        timezone.now(), connection
-    )
-    insert = (
-        f"INSERT INTO {q(reminder.db_table)} "
-        f"({q('recipient_id')}, {q('posting_id')}, {q('kind')}, {q('due_date')}, "
-        f"{q('message')}, {q('created_at')}) "
-        f"SELECT u.{q('id')}, d.{q('posting')}, %s, d.{q('due')}, "
-        f"d.{q('message')}, %s FROM ({due_sql}) d "
-        f"JOIN {q(user)} u ON u.{q('role')} = %s AND u.{q('is_active')} = %s "
-    )
-    head = [Reminder.Kind.MIDTERM, created_at]
-    # The org staff whose jurisdiction's path begins either unit's path.
-    within = "substr(d.{0}, 1, length(j.{1})) = j.{1}"
-    staff = (
-        insert
-        + f"JOIN {q(unit)} j ON j.{q('id')} = u.{q('unit_id')} WHERE "
-        + " OR ".join(
-            within.format(q(side), q("path"))
-            for side in ("sending_path", "receiving_path")
+    if not due:
+        return 0
+    active = User.objects.filter(is_active=True)
+    staff_by_path: dict[str, list[int]] = {}
+    for pk, path in active.filter(role=Role.ORG_STAFF).values_list("pk", "unit__path"):
+        staff_by_path.setdefault(path, []).append(pk)
+    leaders_by_unit: dict[int, list[int]] = {}
+    for pk, unit_id in active.filter(
+        role=Role.HOST_LEADER, unit__in={d.receiving_unit_id for d in due}
+    ).values_list("pk", "unit_id"):
+        leaders_by_unit.setdefault(unit_id, []).append(pk)
+    wanted = {}
+    for d in due:
+        paths = {*ancestor_paths(d.sending_unit__path)}
+        paths.update(ancestor_paths(d.receiving_unit__path))
+        recipients = {pk for path in paths for pk in staff_by_path.get(path, ())}
+        recipients.update(leaders_by_unit.get(d.receiving_unit_id, ()))
+        message = (
+            f"{d.cadre__name}（{d.receiving_unit__name}{d.title}）将于"
+            f"{d.midterm_date:%Y年%m月%d日}进行中期考核。"
         )
-        + " ON CONFLICT DO NOTHING"
+        for user_id in recipients:
+            wanted[(user_id, d.pk, d.midterm_date)] = message
+    there = set(
+        Reminder.objects.filter(
+            kind=Reminder.Kind.MIDTERM, posting__in=[d.pk for d in due]
+        ).values_list("recipient_id", "posting_id", "due_date")
     )
-    leaders = (
-        insert + f"WHERE u.{q('unit_id')} = d.{q('receiving')} ON CONFLICT DO NOTHING"
-    )
-    created = 0
-    with transaction.atomic(), connection.cursor() as cursor:
-        for sql, role in ((staff, Role.ORG_STAFF), (leaders, Role.HOST_LEADER)):
-            cursor.execute(sql, [*head, *due_params, role, True])
-            created += cursor.rowcount
-    if created:
-        countcache.bump(Reminder)  # raw SQL sends no signal
-    return created
-
-
-def _midterm_message():
-    """ "林晓雯（甲一镇乡镇长助理）将于2026年05月01日进行中期考核。" in SQL."""
-
-    def two_digits(part):
-        return LPad(Cast(part, CharField()), 2, Value("0"))
-
-    return Concat(
-        F("cadre__name"),
-        Value("（"),
-        F("receiving_unit__name"),
-        F("title"),
-        Value("）将于"),
-        Cast(ExtractYear("midterm_date"), CharField()),
-        Value("年"),
-        two_digits(ExtractMonth("midterm_date")),
-        Value("月"),
-        two_digits(ExtractDay("midterm_date")),
-        Value("日进行中期考核。"),
-        output_field=CharField(),
-    )
+    new = [
+        Reminder(
+            recipient_id=user_id,
+            posting_id=posting_id,
+            kind=Reminder.Kind.MIDTERM,
+            due_date=due_date,
+            message=message[:300],
+        )
+        for (user_id, posting_id, due_date), message in wanted.items()
+        if (user_id, posting_id, due_date) not in there
+    ]
+    Reminder.objects.bulk_create(new, ignore_conflicts=True, batch_size=1000)
+    return len(new)
 
 
 # --- Batches and selection ---------------------------------------------------
