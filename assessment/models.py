@@ -26,8 +26,6 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from guazhi.countcache import WriteTrackingQuerySet
-
 
 class Dimension(models.TextChoices):
     """德、能、勤、绩、廉 — fixed codes; a template sets their weights."""
@@ -153,7 +151,7 @@ def round_scope_q(user, prefix: str = "") -> Q:
     return Q(pk__in=[])
 
 
-class RoundQuerySet(WriteTrackingQuerySet):
+class RoundQuerySet(models.QuerySet):
     def visible_to(self, user):
         """The rounds `user` manages (`round_scope_q`). A posting moved out of
         the round's unit after it was added stays in the round, but out of
@@ -273,7 +271,7 @@ class RoundEvent(models.Model):
         return f"{self.round_id} {self.from_status}→{self.to_status}"
 
 
-class AssessmentQuerySet(WriteTrackingQuerySet):
+class AssessmentQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Through every parent that decides for `user` (DOMAIN.md, "Who uses
         it"): the posting always; for org staff, who manage rounds, the round

@@ -24,7 +24,6 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
 from cadres.models import Warning
-from guazhi import countcache
 from guazhi.queries import correlated_count
 
 from . import scoring
@@ -229,8 +228,6 @@ def store_results(round_: Round, *, by=None) -> None:
         default_user=by,
         default_change_reason=_("考核结束，保存计算结果"),
     )
-    # A bulk update sends no signal: the cached results tables go stale here.
-    countcache.bump(Assessment)
 
 
 # --- Lines of the results table and the export --------------------------------

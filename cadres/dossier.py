@@ -8,24 +8,20 @@ summary panel. The page, the print view and the Excel export all use it.
 
 import calendar
 import datetime as dt
-import functools
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 
 from django.conf import settings
-from django.db.models import Count, IntegerField, Model, OuterRef, Subquery
-from django.urls import get_script_prefix, get_urlconf, reverse
+from django.db.models import Count, IntegerField, Model, OuterRef, QuerySet, Subquery
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from assessment.models import Assessment, Round
 from guazhi.access import role_may_use
 from postings.models import Posting
 
-from . import union
 from .models import (
     Appraisal,
     Attachment,
@@ -42,38 +38,6 @@ from .models import (
     Warning,
     WorkLog,
 )
-
-
-def url_for(viewname: str, *first) -> Callable[[int], str]:
-    """pk -> reverse(viewname, args=[*first, pk]) (guazhi.fasthtml.url_for,
-    with leading arguments), reversed once per process for each URL setting:
-    a dossier page links a dozen kinds of page."""
-    return _url_maker(viewname, first, *_url_setting())
-
-
-def fixed_url(viewname: str) -> str:
-    """reverse(viewname) of a URL without arguments, cached as `url_for`."""
-    return _fixed_url(viewname, *_url_setting())
-
-
-def _url_setting() -> tuple:
-    """What a reversed URL depends on besides the view and its arguments."""
-    urlconf = get_urlconf() or settings.ROOT_URLCONF
-    return get_script_prefix(), urlconf, get_language()
-
-
-@functools.lru_cache(maxsize=256)
-def _fixed_url(viewname: str, prefix, urlconf, language) -> str:
-    return reverse(viewname, urlconf=urlconf)
-
-
-@functools.lru_cache(maxsize=256)
-def _url_maker(viewname: str, first: tuple, prefix, urlconf, language):
-    marker = 2147480000
-    url = reverse(viewname, args=[*first, marker], urlconf=urlconf)
-    head, _sep, tail = url.rpartition(str(marker))
-    return lambda pk: f"{head}{pk}{tail}"
-
 
 # --- Dates and schedules -----------------------------------------------------
 
@@ -152,7 +116,7 @@ class Slot:
 
     @property
     def label(self) -> str:
-        return _choice_label(get_language(), Report, "kind", self.kind)
+        return str(Report.Kind(self.kind).label)
 
 
 def report_schedule(posting: Posting, reports: list[Report]) -> list[Slot]:
@@ -274,23 +238,32 @@ class Kind:
     edit_url: str = ""  # URL name of the author's edit page
     history: str = ""  # key of the record's history page
     name: str = ""  # when not the model's verbose name
-    # (filter on the records, user) -> union.Part, if not the plain query
-    part: Callable | None = None
+    related: tuple[str, ...] = ("author",)  # select_related: who filed it
+    # (posting ids, user) -> the kind's records, if not the plain query
+    queryset: Callable | None = None
     finish: Callable | None = None  # (rows, user): what the rows need after loading
 
     @property
     def label(self) -> str:
-        return _kind_label(get_language(), self.key)
+        return str(self.name or self.model._meta.verbose_name)
+
+    def records(self, posting_ids: list[int], user) -> QuerySet:
+        """The kind's records of the postings `posting_ids` (already scoped)."""
+        if self.queryset:
+            return self.queryset(posting_ids, user)
+        return self.model.objects.filter(posting_id__in=posting_ids).select_related(
+            *self.related
+        )
 
 
 def _local_date(value: dt.datetime) -> dt.date:
     return timezone.localtime(value).date()
 
 
-def _assessment_part(where: dict, user) -> union.Part:
+def _assessments(posting_ids: list[int], user) -> QuerySet:
     """考核结果: the assessments `user` may see (for org staff: their round
-    too) whose round has closed (their results are stored), each with
-    `ranked` (how many were ranked in the round)."""
+    too) of the postings whose round has closed (their results are stored),
+    each with `ranked` (how many were ranked in the round)."""
     ranked = (
         Assessment.objects.filter(round=OuterRef("round_id"), rank__isnull=False)
         .order_by()
@@ -298,24 +271,25 @@ def _assessment_part(where: dict, user) -> union.Part:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    return union.Part(
-        "assessment",
+    return (
         Assessment.objects.visible_to(user)
-        .filter(**where, round__status=Round.Status.CLOSED)
-        .annotate(ranked=Subquery(ranked, output_field=IntegerField())),
-        {"round": (), "round__unit": ()},
+        .filter(posting_id__in=posting_ids, round__status=Round.Status.CLOSED)
+        .select_related("round__unit")
+        .defer("detail")
+        .annotate(ranked=Subquery(ranked, output_field=IntegerField()))
     )
 
 
 def _finish_assessments(rows, user) -> None:
     """Each assessment gets `author` (the round's unit) and `created_at` (the
     close) for the timeline, and `detail_url` when `user` may open the
-    explanation (whoever may open it sees the round: `_assessment_part`)."""
+    explanation (whoever may open it sees the round: `_assessments`)."""
     may_open = role_may_use(user.role, "assessment:assessment_detail")
-    detail = url_for("assessment:assessment_detail") if may_open and rows else None
     for a in rows:
         a.author, a.created_at = a.round.unit, a.round.closed_at
-        a.detail_url = detail(a.pk) if detail else ""
+        a.detail_url = (
+            reverse("assessment:assessment_detail", args=[a.pk]) if may_open else ""
+        )
 
 
 def _assessment_title(a) -> str:
@@ -381,6 +355,7 @@ KINDS = [
         title=lambda r: r.symposium.title,
         fields=(),
         name=_("座谈会"),
+        related=("symposium__author",),
     ),
     Kind(
         "training",
@@ -419,6 +394,7 @@ KINDS = [
             "resolved_by",
             "resolved_at",
         ),
+        related=("author", "resolved_by"),
     ),
     Kind(
         "warning",
@@ -444,6 +420,7 @@ KINDS = [
             "revoked_at",
         ),
         history="warning",
+        related=("author", "revoked_by"),
     ),
     Kind(
         "appraisal",
@@ -460,40 +437,11 @@ KINDS = [
         title=_assessment_title,
         fields=("score", "raw_grade", "grade", "grade_reason"),
         name=_("考核结果"),
-        part=_assessment_part,
+        queryset=_assessments,
         finish=_finish_assessments,
     ),
 ]
 KIND_BY_KEY = {k.key: k for k in KINDS}
-
-
-# Labels translated once per language: a dossier page shows hundreds of them.
-
-
-@functools.cache
-def _kind_label(language: str | None, key: str) -> str:
-    spec = KIND_BY_KEY[key]
-    return str(spec.name or spec.model._meta.verbose_name)
-
-
-@functools.cache
-def _field_label(language: str | None, model: type[Model], name: str) -> str:
-    return str(model._meta.get_field(name).verbose_name)
-
-
-@functools.cache
-def _choice_labels(language: str | None, model: type[Model], name: str) -> dict:
-    return {v: str(label) for v, label in model._meta.get_field(name).flatchoices}
-
-
-def _choice_label(language: str | None, model: type[Model], name: str, value) -> str:
-    """`get_<name>_display()` of `value`, as a string."""
-    return _choice_labels(language, model, name).get(value, str(value))
-
-
-@functools.cache
-def _has_choices(model: type[Model], name: str) -> bool:
-    return bool(model._meta.get_field(name).choices)
 
 
 def display(record: Model, name: str) -> str:
@@ -501,8 +449,8 @@ def display(record: Model, name: str) -> str:
     value = getattr(record, name)
     if value is None or value == "":
         return ""
-    if _has_choices(type(record), name):
-        return _choice_label(get_language(), type(record), name, value)
+    if record._meta.get_field(name).choices:
+        return str(getattr(record, f"get_{name}_display")())
     if isinstance(value, dt.datetime):
         return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
     if isinstance(value, dt.date):
@@ -511,15 +459,13 @@ def display(record: Model, name: str) -> str:
 
 
 def field_label(model: type[Model], name: str) -> str:
-    return _field_label(get_language(), model, name)
+    return str(model._meta.get_field(name).verbose_name)
 
 
 def record_fields(key: str, record: Model) -> list[tuple[str, str]]:
     """(label, value) of the fields a kind shows, the empty ones left out."""
-    spec, language = KIND_BY_KEY[key], get_language()
-    pairs = [
-        (_field_label(language, spec.model, n), display(record, n)) for n in spec.fields
-    ]
+    spec = KIND_BY_KEY[key]
+    pairs = [(field_label(spec.model, n), display(record, n)) for n in spec.fields]
     return [(label, value) for label, value in pairs if value]
 
 
@@ -538,11 +484,15 @@ class Entry:
     author: object
     created_at: dt.datetime
     muted: bool = False  # a revoked warning, a draft appraisal
-    edit_url: str = ""
-    history_url: str = ""
-    # The host-write rule refuses `user` settling the record (resolve, revoke).
-    settle_refused: bool = False
     attendees: list[str] = field(default_factory=list)
+    files: list[tuple[str, str]] = field(default_factory=list)  # (name, URL)
+    # Links, for the user the entry is made for (none on paper): only what
+    # their role and the host-write rule allow.
+    edit_url: str = ""
+    revoke_url: str = ""  # an active warning
+    resolve_url: str = ""  # an open support need
+    detail_url: str = ""  # how an assessment's result was computed
+    history_url: str = ""
 
 
 @dataclass
@@ -560,6 +510,16 @@ class PostingCheck:
     @property
     def percent(self) -> int:
         return 100 if not self.expected else round(100 * self.done / self.expected)
+
+    @property
+    def bar_css(self) -> str:
+        if self.percent == 100:
+            return "bg-success"
+        return "bg-warning" if self.percent >= 60 else "bg-danger"
+
+    @property
+    def end(self) -> dt.date:
+        return term_end(self.posting)
 
 
 @dataclass
@@ -630,6 +590,8 @@ class Dossier:
         return [(spec, record) for _key, spec, record in out]
 
     def entry(self, spec: Kind, record, user=None) -> Entry:
+        """The entry of `record`, with the links `user` may follow (none
+        without a user: the print view and the export)."""
         subject = record.symposium if spec.key == "symposium" else record
         date = spec.date(record)
         entry = Entry(
@@ -650,14 +612,35 @@ class Dossier:
                 (_("会议纪要"), subject.minutes),
             ]
             entry.attendees = record.attendee_names
+        if spec.key == "report":
+            entry.files = [
+                (f.original_name, f.get_absolute_url()) for f in record.files
+            ]
         if user is not None:
-            if spec.edit_url and self.may_edit(user, record):
-                entry.edit_url = url_for(spec.edit_url)(record.pk)
-            if spec.key in ("support", "warning"):
-                entry.settle_refused = bool(self.host_refusal(user, record))
-            if spec.history and role_may_use(user.role, "cadres:history"):
-                entry.history_url = url_for("cadres:history", spec.history)(record.pk)
+            self._add_links(entry, user)
         return entry
+
+    def _add_links(self, entry: Entry, user) -> None:
+        spec, record = entry.kind, entry.record
+        if spec.edit_url and self.may_edit(user, record):
+            entry.edit_url = reverse(spec.edit_url, args=[record.pk])
+        settle = {
+            "warning": ("active", "cadres:warning_revoke", "revoke_url"),
+            "support": ("open", "cadres:support_resolve", "resolve_url"),
+        }.get(spec.key)
+        if (
+            settle
+            and record.status == settle[0]
+            and role_may_use(user.role, settle[1])
+            and not self.host_refusal(user, record)
+        ):
+            setattr(entry, settle[2], reverse(settle[1], args=[record.pk]))
+        if spec.key == "assessment":
+            entry.detail_url = record.detail_url
+        if spec.history and role_may_use(user.role, "cadres:history"):
+            entry.history_url = reverse(
+                "cadres:history", args=[spec.history, record.pk]
+            )
 
     def may_edit(self, user, record) -> bool:
         """Authors edit their own records; monthly notes only until locked;
@@ -713,11 +696,10 @@ class Dossier:
     def check(self, posting: Posting) -> PostingCheck:
         noted = {n.month for n in self.of("note", posting)}
         months = self._months(posting)
-        if "note" not in self._memo:
-            self._memo["note"] = str(_("%(m)s月小结"))
-        note = self._memo["note"]
         missing = [
-            note % {"m": f"{m.year}年{m.month:02d}月"} for m in months if m not in noted
+            str(_("%(m)s月小结") % {"m": f"{m.year}年{m.month:02d}月"})
+            for m in months
+            if m not in noted
         ]
         expected = len(months)
         if posting.status != Posting.Status.PROPOSED:
@@ -727,23 +709,14 @@ class Dossier:
                     if slot.report is None:
                         missing.append(f"{slot.label}（{slot.due:%Y-%m-%d}）")
         if has_ended(posting):
-            if "owed" not in self._memo:  # translated once, not once per posting
-                self._memo["owed"] = (
-                    str(_("组织鉴定")),
-                    str(_("期满座谈会")),
-                    str(_("回访")),
-                )
-            appraisal, symposium, visit = self._memo["owed"]
+            appraisals = self.of("appraisal", posting)
             owed = [
-                (
-                    appraisal,
-                    any(a.status == "submitted" for a in self.of("appraisal", posting)),
-                ),
-                (symposium, bool(self.of("symposium", posting))),
-                (visit, bool(self.of("visit", posting))),
+                (_("组织鉴定"), any(a.status == "submitted" for a in appraisals)),
+                (_("期满座谈会"), bool(self.of("symposium", posting))),
+                (_("回访"), bool(self.of("visit", posting))),
             ]
             expected += len(owed)
-            missing += [label for label, done in owed if not done]
+            missing += [str(label) for label, done in owed if not done]
         return PostingCheck(posting, expected, missing)
 
     def summary(self) -> Summary:
@@ -785,108 +758,50 @@ class Dossier:
 def load_dossier(cadre: Cadre, user) -> Dossier:
     """The postings `user` may see of `cadre` and every record of them.
 
-    One query (cadres.union) for the postings and all their records, with
-    the report files, fellow attendees of symposia and the month locks over
-    the notes; compiled once per scope (`union.load_prepared`).
+    One query for the postings, then one per record kind over the postings
+    found (the assessments through `Assessment.objects.visible_to` as well),
+    one for the report files, one for the symposia's attendees and one for
+    the month locks over the notes: the same number however many records.
     """
-    return _dossier(cadre, _load(cadre.pk, user), user)
-
-
-def find_dossier(cadre_pk: int, user) -> Dossier | None:
-    """The dossier of cadre `cadre_pk` if `user` may see the cadre, else None:
-    `load_dossier`, the cadre read in the same query."""
-    if cadre_pk is None:  # an account without a cadre asks for its own
-        return None
-    loaded = _load(cadre_pk, user)
-    if not loaded["cadre"]:
-        return None
-    return _dossier(loaded["cadre"][0], loaded, user)
-
-
-def _load(cadre_pk: int, user) -> dict[str, list]:
-    return union.load_prepared(
-        ("dossier", union.scope_shape(user)), partial(_parts, user), cadre_pk
+    postings = list(
+        Posting.objects.visible_to(user)
+        .filter(cadre=cadre)
+        .select_related("sending_unit", "receiving_unit")
+        .order_by("-start_date", "-pk")
     )
-
-
-def _dossier(cadre: Cadre, loaded: dict[str, list], user) -> Dossier:
-    postings = loaded["postings"]
+    by_id = {p.pk: p for p in postings}
+    ids = list(by_id)
     for posting in postings:
         posting.cadre = cadre
-    by_id = {p.pk: p for p in postings}
     records = {}
     for spec in KINDS:
-        # Records are read for all the cadre's postings: keep the visible ones.
-        rows = [row for row in loaded[spec.key] if row.posting_id in by_id]
+        rows = list(spec.records(ids, user))
         for row in rows:
             row.posting = by_id[row.posting_id]
         if spec.finish:
             spec.finish(rows, user)
         records[spec.key] = rows
-    _attach_files(records["report"], loaded["files"])
-    _attach_attendees(records["symposium"], loaded["attendees"])
-    return Dossier(cadre, postings, records, loaded["locks"], timezone.localdate())
-
-
-def _parts(user, cadre_id: int) -> list[union.Part]:
-    """The cadre as `user` may see it, the postings `user` may see of it, and
-    every kind's records of all its postings (`_dossier` keeps those of the
-    visible postings: the query needs no posting ids then, nor a second round
-    trip), with what the dossier shows of them."""
-    mine = {"posting__cadre_id": cadre_id}
-    held = SymposiumAttendance.objects.filter(**mine)
-    return [
-        union.Part(
-            "cadre", Cadre.objects.visible_to(user).filter(pk=cadre_id), {"unit": ()}
-        ),
-        union.Part(
-            "postings",
-            Posting.objects.visible_to(user)
-            .filter(cadre_id=cadre_id)
-            .order_by("-start_date", "-pk"),
-            {"sending_unit": (), "receiving_unit": ()},
-        ),
-        *(
-            spec.part(mine, user)
-            if spec.part
-            else union.Part(
-                spec.key,
-                spec.model.objects.filter(**mine),
-                RELATED.get(spec.key, {"author": union.WHO}),
-            )
-            for spec in KINDS
-        ),
-        union.Part(
-            "files", Attachment.objects.filter(report__posting__cadre_id=cadre_id)
-        ),
+    # Each a query whenever there are postings, whatever records there are.
+    _attach_files(
+        records["report"], Attachment.objects.filter(report__posting_id__in=ids)
+    )
+    attended = SymposiumAttendance.objects.filter(posting_id__in=ids)
+    _attach_attendees(
+        records["symposium"],
         # Each symposium's attendees, as far as `user` may see them.
-        union.Part(
-            "attendees",
-            SymposiumAttendance.objects.visible_to(user).filter(
-                symposium_id__in=held.values("symposium_id")
-            ),
-            {"posting": ("id", "cadre"), "posting__cadre": ("id", "name")},
-        ),
-        # The month locks that may cover the notes (Dossier.may_edit).
-        union.Part(
-            "locks",
-            NoteMonthLock.objects.filter(
-                month__in=MonthlyNote.objects.filter(**mine).values("month")
-            ),
-            {"unit": (), "locked_by": union.WHO},
-        ),
-    ]
+        SymposiumAttendance.objects.visible_to(user)
+        .filter(symposium_id__in=attended.values("symposium_id"))
+        .order_by("pk")
+        .values_list("symposium_id", "posting__cadre__name"),
+    )
+    # The month locks that may cover the notes (Dossier.may_edit).
+    locks = NoteMonthLock.objects.filter(
+        month__in=MonthlyNote.objects.filter(posting_id__in=ids).values("month")
+    ).select_related("unit", "locked_by")
+    return Dossier(cadre, postings, records, list(locks), timezone.localdate())
 
 
-# The rows each kind shows with it (cadres.union): who filed it by default.
-RELATED = {
-    "symposium": {"symposium": (), "symposium__author": union.WHO},
-    "support": {"author": union.WHO, "resolved_by": union.WHO},
-    "warning": {"author": union.WHO, "revoked_by": union.WHO},
-}
-
-
-def _attach_files(reports: list[Report], attachments: list[Attachment]) -> None:
+def _attach_files(reports: list[Report], attachments) -> None:
     files = defaultdict(list)
     for attachment in attachments:
         files[attachment.report_id].append(attachment)
@@ -895,9 +810,10 @@ def _attach_files(reports: list[Report], attachments: list[Attachment]) -> None:
 
 
 def _attach_attendees(attendances: list[SymposiumAttendance], seen) -> None:
-    """Each symposium's attendees (`seen`: those the user may see)."""
+    """Each attendance gets `attendee_names`: the cadres at its symposium
+    (`seen`: (symposium id, cadre name) of those `user` may see)."""
     names = defaultdict(list)
-    for attendance in sorted(seen, key=lambda a: a.pk):
-        names[attendance.symposium_id].append(attendance.posting.cadre.name)
+    for symposium_id, name in seen:
+        names[symposium_id].append(name)
     for attendance in attendances:
         attendance.attendee_names = names[attendance.symposium_id]

@@ -8,8 +8,6 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from guazhi.countcache import WriteTrackingQuerySet
-
 from . import idcard
 
 
@@ -43,7 +41,7 @@ def ancestor_paths(path: str) -> list[str]:
     return ["/" + "/".join(ids[: i + 1]) + "/" for i in range(len(ids))]
 
 
-class UnitQuerySet(WriteTrackingQuerySet):
+class UnitQuerySet(models.QuerySet):
     def subtree(self, unit: "Unit"):
         return self.filter(path__startswith=unit.path)
 
@@ -165,7 +163,7 @@ class User(AbstractUser):
         return self.role in (Role.ORG_STAFF, Role.ADMIN)
 
 
-class CadreQuerySet(WriteTrackingQuerySet):
+class CadreQuerySet(models.QuerySet):
     def in_jurisdiction(self, unit: Unit):
         """The cadres the org staff of `unit` manage: the members of its
         subtree, and those with a posting sending or receiving in it. What a
@@ -253,7 +251,7 @@ class Cadre(models.Model):
         )
 
 
-class PostingRecordQuerySet(WriteTrackingQuerySet):
+class PostingRecordQuerySet(models.QuerySet):
     """Records reached through their posting: the posting's scope is theirs."""
 
     def visible_to(self, user):

@@ -19,22 +19,18 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from guazhi.access import role_may_use
-from guazhi.countcache import counted, scope_key
 from guazhi.excel import XLSX_CONTENT_TYPE
-from guazhi.fasthtml import esc, join_rows, labels, url_for, ymd
 from guazhi.forms import submit
 from guazhi.http import AuthenticatedHttpRequest
 from guazhi.listing import (
     columns,
-    filter_key,
     page_context,
     paginate,
     sorted_queryset,
 )
-from postings.models import Posting, scope_models
+from postings.models import Posting
 
 from . import attachments, dossier, exports, history, lookups, services
-from .dossier_html import checks_html, entries_html, page_links, summary_html
 from .forms import (
     AppraisalForm,
     CadreFilterForm,
@@ -86,19 +82,13 @@ CADRE_SORTS = {
 }
 
 
-# What the cadre list's count reads (guazhi.countcache): the cadres and, as
-# a cadre is in scope through a posting in scope, what posting scope reads.
-CADRE_COUNT_MODELS = (*scope_models(), Cadre)
-
-
 def cadre_list(request: AuthenticatedHttpRequest):
     scoped = Cadre.objects.visible_to(request.user)
     form = CadreFilterForm(request.GET or None, user=request.user)
-    filtered = form.filter(scoped)
-    qs, sort = sorted_queryset(request, filtered, CADRE_SORTS, "name")
-    key = f"cadres:{scope_key(request.user)}:{filter_key(request)}"
-    count = counted(key, CADRE_COUNT_MODELS, filtered.count)
-    page = paginate(request, qs.values_list(*CADRE_ROW_FIELDS), count=count)
+    qs, sort = sorted_queryset(request, form.filter(scoped), CADRE_SORTS, "name")
+    # The paginator counts the filtered rows: one COUNT query.
+    page = paginate(request, qs.select_related("unit"))
+    page.object_list = cadre_rows(page.object_list, request.user)
     head = [
         (_("姓名"), "name"),
         (_("身份证号"), ""),
@@ -114,62 +104,47 @@ def cadre_list(request: AuthenticatedHttpRequest):
         "cadres/cadre_list.html",
         {
             "form": form,
-            "rows": cadre_rows(page.object_list, request.user),
             "columns": columns(request, head, sort),
             **page_context(request, page),
         },
     )
 
 
-CADRE_ROW_FIELDS = (
-    "pk",
-    "name",
-    "id_number",
-    "gender",
-    "birth_date",
-    "unit__name",
-    "position",
-    "rank",
-    "is_reserve",
-)
+class CadreRow(NamedTuple):
+    """One row of the roster: what the template shows, labels and URL ready."""
+
+    pk: int
+    name: str
+    url: str
+    id_number: str  # masked for the roles that may not see it in full
+    gender: str
+    birth_date: dt.date | None
+    unit: str
+    position: str
+    rank: str
+    is_reserve: bool
 
 
-def cadre_rows(rows, user) -> str:
-    """The roster's rows (guazhi.fasthtml): CADRE_ROW_FIELDS tuples, one <tr> each."""
-    detail = url_for("cadres:detail")
-    genders, ranks = labels(Gender.choices), labels(Rank.choices)
-    # ID numbers masked by role exactly as Cadre.id_number_for does it: the
-    # method runs on one unsaved cadre that takes each row's number in turn.
-    probe = Cadre()
-
-    def id_number(number: str) -> str:
-        probe.id_number = number
-        return esc(probe.id_number_for(user))
-
-    reserve = f'<span class="badge text-bg-success">{esc(_("后备"))}</span>'
-    return join_rows(
-        (
-            f'<tr><td><a href="{detail(pk)}">{esc(name)}</a></td>'
-            f'<td class="font-monospace">{id_number(number)}</td>'
-            f"<td>{genders.get(gender, esc(gender))}</td><td>{ymd(birth)}</td>"
-            f"<td>{esc(unit)}</td><td>{esc(position)}</td>"
-            f"<td>{ranks.get(rank, esc(rank))}</td>"
-            f"<td>{reserve if is_reserve else ''}</td></tr>"
-            for (
-                pk,
-                name,
-                number,
-                gender,
-                birth,
-                unit,
-                position,
-                rank,
-                is_reserve,
-            ) in rows
-        ),
-        _("没有符合条件的干部。"),
-        8,
-    )
+def cadre_rows(cadres, user) -> list[CadreRow]:
+    """CadreRows of cadres loaded with their unit. The labels are translated
+    once per page: get_FOO_display() translates every choice on each call."""
+    genders = {value: str(label) for value, label in Gender.choices}
+    ranks = {value: str(label) for value, label in Rank.choices}
+    return [
+        CadreRow(
+            pk=cadre.pk,
+            name=cadre.name,
+            url=cadre.get_absolute_url(),
+            id_number=cadre.id_number_for(user),
+            gender=genders.get(cadre.gender, cadre.gender),
+            birth_date=cadre.birth_date,
+            unit=cadre.unit.name,
+            position=cadre.position,
+            rank=ranks.get(cadre.rank, cadre.rank),
+            is_reserve=cadre.is_reserve,
+        )
+        for cadre in cadres
+    ]
 
 
 @require_http_methods(["GET"])
@@ -197,30 +172,23 @@ def cadre_create(request: AuthenticatedHttpRequest):
 def cadre_detail(request: AuthenticatedHttpRequest, pk: int):
     """The dossier (一人一档): summary, postings with what they lack, timeline."""
     file = _scoped_dossier(request, pk)
-    cadre = file.cadre
     form = DossierFilterForm(request.GET or None, postings=file.postings)
     kind, posting_id = form.selection()
-    # Entries are made for the page's records only.
+    # Entries, with their links, are made for the page's records only.
     timeline = file.timeline(kind=kind, posting_id=posting_id)
     page = paginate(request, timeline, settings.DOSSIER_PAGE_SIZE)
     page.object_list = [file.entry(*item, user=request.user) for item in page]
     actions = _record_actions(request.user, locks=file.locks)
-    checks = [(check, actions(check.posting)) for check in file.checks()]
-    summary = file.summary()
     return render(
         request,
         "cadres/cadre_detail.html",
         {
-            "cadre": cadre,
-            "id_number": cadre.id_number_for(request.user),
-            "summary": summary,
-            "checks": checks,
-            "checks_html": checks_html(checks, request.user.role),
-            "summary_html": summary_html(summary),
+            "cadre": file.cadre,
+            "id_number": file.cadre.id_number_for(request.user),
+            "summary": file.summary(),
+            "checks": [(check, actions(check.posting)) for check in file.checks()],
             "filter": form,
             "entries": page,
-            "entries_html": entries_html(page.object_list, request.user.role),
-            "links": page_links(request.user.role, cadre),
             **page_context(request, page),
         },
     )
@@ -230,7 +198,6 @@ def dossier_print(request: AuthenticatedHttpRequest, pk: int):
     """The whole dossier on A4 paper, oldest record first, for the paper file."""
     file = _scoped_dossier(request, pk)
     cadre = file.cadre
-    entries = file.entries()[::-1]
     return render(
         request,
         "cadres/dossier_print.html",
@@ -239,8 +206,7 @@ def dossier_print(request: AuthenticatedHttpRequest, pk: int):
             "id_number": cadre.id_number_for(request.user),
             "summary": file.summary(),
             "checks": file.checks(),
-            "entries": entries,
-            "entries_html": entries_html(entries, request.user.role, printing=True),
+            "entries": file.entries()[::-1],
             "css_name": css_string(f"一人一档 · {cadre.name}"),
             "printed_at": timezone.localtime(),
         },
@@ -265,11 +231,11 @@ def my_dossier(request: AuthenticatedHttpRequest):
 
 
 def _scoped_dossier(request: AuthenticatedHttpRequest, pk: int) -> dossier.Dossier:
-    """The dossier of a cadre in the user's scope (else 404), in one query."""
-    file = dossier.find_dossier(pk, request.user)
-    if file is None:
-        raise Http404
-    return file
+    """The dossier of a cadre in the user's scope (else 404)."""
+    cadre = get_object_or_404(
+        Cadre.objects.visible_to(request.user).select_related("unit"), pk=pk
+    )
+    return dossier.load_dossier(cadre, request.user)
 
 
 def css_string(text: str) -> str:
@@ -318,19 +284,14 @@ def _record_actions(
 ) -> Callable[[Posting], list[tuple[str, str]]]:
     """posting -> (label, URL) of what `user` may add to it, as far as the
     host-write rule allows (`locks`: the month locks read with the dossier);
-    labels translated and URLs reversed once, not once per posting."""
+    the labels translated once, not once per posting."""
     may = [
-        (
-            dossier.url_for(name),
-            str(label),
-            states,
-            ACTION_WRITES.get(name, HostWrite.RECORD),
-        )
+        (name, str(label), states, ACTION_WRITES.get(name, HostWrite.RECORD))
         for name, label, states in RECORD_ACTIONS
         if role_may_use(user.role, name)
     ]
     symposium = (
-        dossier.fixed_url("cadres:symposium_create")
+        reverse("cadres:symposium_create")
         if role_may_use(user.role, "cadres:symposium_create")
         else None
     )
@@ -341,8 +302,8 @@ def _record_actions(
 
     def actions(posting: Posting) -> list[tuple[str, str]]:
         out = [
-            (label, url(posting.pk))
-            for url, label, states, what in may
+            (label, reverse(name, args=[posting.pk]))
+            for name, label, states, what in may
             if posting.status in states and allowed(posting, what)
         ]
         if (
@@ -396,11 +357,6 @@ NOTE_SORTS = {
 }
 
 
-# What the note list's count reads (guazhi.countcache): the notes and what
-# their postings' scope reads.
-NOTE_COUNT_MODELS = (*scope_models(), MonthlyNote, Cadre)
-
-
 def note_list(request: AuthenticatedHttpRequest):
     notes = MonthlyNote.objects.all()
     if (month := request.GET.get("month")) and len(month) == 7:
@@ -408,10 +364,10 @@ def note_list(request: AuthenticatedHttpRequest):
     qs, sort = sorted_queryset(
         request, notes.visible_to(request.user), NOTE_SORTS, "-month"
     )
-    key = f"notes:{scope_key(request.user)}:{filter_key(request)}"
-    count = counted(key, NOTE_COUNT_MODELS, partial(notes.count_visible, request.user))
+    # One COUNT of the notes in scope (count_visible reads the scope's index).
+    count = notes.count_visible(request.user)
     page = paginate(request, qs.values_list(*NOTE_ROW_FIELDS), count=count)
-    rows = note_rows(page.object_list)
+    page.object_list = note_rows(page.object_list)
     head = [
         (_("月份"), "month"),
         (_("干部"), "cadre"),
@@ -426,8 +382,7 @@ def note_list(request: AuthenticatedHttpRequest):
         request,
         "cadres/monthlynote_list.html",
         {
-            "notes": rows,
-            "rows": note_rows_html(rows),
+            "notes": page.object_list,
             "columns": columns(request, head, sort),
             "month": month or "",
             "lock_days": settings.MONTHLY_NOTE_LOCK_DAYS,
@@ -466,11 +421,13 @@ class NoteRow(NamedTuple):
     days_leave: int
     author: str
     lock_reason: str  # "" while the note may be edited
+    posting_url: str
 
 
 def note_rows(values) -> list[NoteRow]:
     """NoteRows of NOTE_ROW_FIELDS tuples: the author as str(User) names
-    them (user_name), the lock as dossier.note_lock_reason (one query for the locks)."""
+    them (user_name), the lock as dossier.note_lock_reason (one query for the
+    locks), the link to the note's posting."""
     values = list(values)
     locks = list(
         NoteMonthLock.objects.filter(month__in={v[1] for v in values}).select_related(
@@ -491,34 +448,10 @@ def note_rows(values) -> list[NoteRow]:
             )
             note = MonthlyNote(month=month, posting=posting)
             reasons[key] = str(dossier.note_lock_reason(note, locks, today))
-        rows.append(NoteRow(*shown, user_name(last, first, username), reasons[key]))
+        author = user_name(last, first, username)
+        url = reverse("postings:detail", args=[shown[2]])
+        rows.append(NoteRow(*shown, author, reasons[key], url))
     return rows
-
-
-def note_rows_html(rows: list[NoteRow]) -> str:
-    """The note list's <tbody> (guazhi.fasthtml)."""
-    posting_url = url_for("postings:detail")
-    locked = esc(_("已锁定"))
-    editable = f'<span class="badge text-bg-light border">{esc(_("可修改"))}</span>'
-    return join_rows(
-        (
-            f"<tr><td>{ymd(r.month)[:7]}</td>"
-            f'<td><a href="{posting_url(r.posting_pk)}">{esc(r.cadre)}</a></td>'
-            f"<td>{esc(r.unit)}</td><td>{r.days_present}</td>"
-            f"<td>{r.days_absent}</td><td>{r.days_leave}</td><td>{esc(r.author)}</td>"
-            "<td>"
-            + (
-                f'<span class="badge text-bg-secondary" title="{esc(r.lock_reason)}">'
-                f"{locked}</span>"
-                if r.lock_reason
-                else editable
-            )
-            + "</td></tr>"
-            for r in rows
-        ),
-        _("暂无月小结。"),
-        8,
-    )
 
 
 def _scoped_posting(request: AuthenticatedHttpRequest, posting_pk: int) -> Posting:

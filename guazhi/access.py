@@ -5,19 +5,15 @@ this table decides only which roles may reach a view at all. A URL that is not
 in the table is refused for everyone, and a test fails until it is listed.
 """
 
-import functools
 import logging
+from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
-from django.middleware.csrf import get_token
-from django.urls import get_script_prefix, reverse
-from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from cadres.models import Role
-from guazhi.fasthtml import esc
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +179,7 @@ NAV_ITEMS = [
     ("assessment:round_list", _("考核")),
     ("assessment:my_tasks", _("待评价")),
     ("cadres:unit_tree", _("单位")),
+    ("admin:index", _("系统管理")),
 ]
 
 
@@ -199,73 +196,21 @@ class UrlPermissions:
         return role_may_use(self.role, key.replace("__", ":"))
 
 
-@functools.cache
-def _menu(role: str, current: str, prefix: str, language: str) -> str:
-    """The menu's items for a role with the current page's item marked: the
-    same for every request of that role and page, so built once per process
-    (URLs reversed, labels translated once)."""
-    items = [
-        f'<li class="nav-item"><a class="nav-link{" active" if name == current else ""}"'
-        f' href="{esc(reverse(name))}">{esc(label)}</a></li>'
+class NavItem(NamedTuple):
+    label: str
+    url: str
+    active: bool
+
+
+def nav_items(request: HttpRequest, role: str) -> list[NavItem]:
+    """The menu (_navbar.html): the items the role may use, the current page's
+    item marked active."""
+    current = request.resolver_match.view_name if request.resolver_match else ""
+    return [
+        NavItem(label, reverse(name), name == current)
         for name, label in NAV_ITEMS
         if role_may_use(role, name)
     ]
-    if role_may_use(role, "admin:index"):
-        items.append(
-            f'<li class="nav-item"><a class="nav-link" href="{esc(reverse("admin:index"))}">'
-            f"{esc(_('系统管理'))}</a></li>"
-        )
-    return "".join(items)
-
-
-@functools.cache
-def _navbar_parts(prefix: str, language: str) -> tuple[str, str, str]:
-    """The navbar's fixed markup around the menu, the badge and the user line."""
-    head = (
-        '<nav class="navbar navbar-expand-md navbar-dark bg-danger-subtle app-navbar mb-3">'
-        '<div class="container-fluid">'
-        f'<a class="navbar-brand" href="{esc(reverse("home"))}">'
-        f"{esc(_('挂职干部管理系统'))}</a>"
-        '<button class="navbar-toggler" type="button" data-bs-toggle="collapse" '
-        f'data-bs-target="#mainnav" aria-label="{esc(_("菜单"))}">'
-        '<span class="navbar-toggler-icon"></span></button>'
-        '<div class="collapse navbar-collapse" id="mainnav">'
-        '<ul class="navbar-nav me-auto">'
-    )
-    middle = (
-        '</ul><ul class="navbar-nav"><li class="nav-item">'
-        f'<a class="nav-link" href="{esc(reverse("postings:notifications"))}" '
-        f'data-testid="notifications-link">{esc(_("提醒"))} '
-    )
-    tail = (
-        f'<li class="nav-item"><form method="post" action="{esc(reverse("logout"))}" '
-        'class="d-inline">'
-    )
-    return head, middle, tail
-
-
-def navbar(request: HttpRequest, user, unread: int) -> str:
-    """The whole navbar (base.html) of a signed-in user, built in Python: the
-    template engine spent more on it than on a page's table (issue 3)."""
-    prefix, language = get_script_prefix(), get_language()
-    head, middle, tail = _navbar_parts(prefix, language)
-    current = request.resolver_match.view_name if request.resolver_match else ""
-    badge = "text-bg-warning" if unread else "text-bg-secondary"
-    who = f"{esc(user)} · {esc(user.get_role_display())}"
-    if user.unit_id:
-        who += f" · {esc(user.unit)}"
-    return mark_safe(  # noqa: S308 - every value is escaped above
-        head
-        + _menu(user.role, current, prefix, language)
-        + middle
-        + f'<span class="badge rounded-pill {badge}" id="unread-count">{unread}</span>'
-        + "</a></li>"
-        + f'<li class="nav-item"><span class="navbar-text px-2">{who}</span></li>'
-        + tail
-        + f'<input type="hidden" name="csrfmiddlewaretoken" value="{esc(get_token(request))}">'
-        + f'<button class="btn btn-link nav-link" type="submit">{esc(_("退出"))}</button>'
-        + "</form></li></ul></div></div></nav>"
-    )
 
 
 def navigation(request: HttpRequest) -> dict:
@@ -278,6 +223,7 @@ def navigation(request: HttpRequest) -> dict:
     # follows their postings).
     unread = Reminder.objects.visible_to(user).unread().count()
     return {
-        "navbar": navbar(request, user, unread),
+        "nav_items": nav_items(request, user.role),
+        "unread_reminders": unread,
         "may": UrlPermissions(user.role),
     }

@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest
-from django.utils.http import urlencode
 
 
 @dataclass(frozen=True)
@@ -58,20 +57,6 @@ def querystring(request: HttpRequest, **changes) -> str:
         else:
             params[name] = value
     return params.urlencode()
-
-
-def filter_key(request: HttpRequest, *ignore: str) -> str:
-    """The list filters of a request as a stable string (for count keys): every
-    parameter but paging, sorting and `ignore`, in a fixed order."""
-    skip = {"page", "sort", *ignore}
-    items = sorted(
-        (name, value)
-        for name, values in request.GET.lists()
-        if name not in skip
-        for value in values
-        if value != ""
-    )
-    return urlencode(items)
 
 
 def status_tabs(

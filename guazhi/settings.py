@@ -132,7 +132,6 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "guazhi.access.navigation",
             ],
-            "libraries": {"fastforms": "guazhi.fasthtml"},
         },
     }
 ]
@@ -146,14 +145,6 @@ if DATABASE_URL:
     # is estimated far above jit_above_cost and spent 300 ms compiling for 5 ms
     # of work (issue 3).
     DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")
-    # Prepared statements: Django's cursors bind on the client and never
-    # prepare; only the few big queries that cadres.union runs through a
-    # server-binding cursor are prepared, once per connection (planning the
-    # dossier's query took three times as long as running it). Behind a pooler
-    # in transaction mode that cannot keep them (PgBouncer < 1.21), set
-    # DB_PREPARE_THRESHOLD to an empty value: nothing is prepared then.
-    if _threshold := envstr("DB_PREPARE_THRESHOLD", "5"):
-        DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", int(_threshold))
 else:
     SQLITE_PATH = Path(envstr("SQLITE_PATH", str(BASE_DIR / "var" / "guazhi.sqlite3")))
     SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)  # a fresh clone has no var/
@@ -251,14 +242,14 @@ else:
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", "0")
 
 # The cache holds short-lived counters shared by every web process (the ballot
-# code rate limit) and the list pages' counts (guazhi.countcache): Redis when
-# configured, else files under var/ so that the processes of `make run` share
-# it too. Keys are prefixed by the database they describe, so that the demo and
-# the bench database (or two deployments on one Redis) never read each other's.
+# code rate limit): Redis when configured, else files under var/ so that the
+# processes of `make run` share it too. Keys are prefixed by the database they
+# describe, so that the demo and the bench database (or two deployments on one
+# Redis) never read each other's.
 _DB_ID = "{ENGINE}|{HOST}|{PORT}|{NAME}".format_map(
     {k: DATABASES["default"].get(k, "") for k in ("ENGINE", "HOST", "PORT", "NAME")}
 )
-CACHE_KEY_PREFIX = "guazhi-" + hashlib.sha1(_DB_ID.encode()).hexdigest()[:8]
+CACHE_KEY_PREFIX = "guazhi-" + hashlib.sha256(_DB_ID.encode()).hexdigest()[:8]
 if REDIS_URL:
     CACHES = {
         "default": {

@@ -10,7 +10,6 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from cadres.models import Rank, Role, Unit
-from guazhi.countcache import WriteTrackingQuerySet
 
 
 def midpoint(start: dt.date, end: dt.date) -> dt.date:
@@ -76,7 +75,7 @@ class BatchQuerySet(models.QuerySet):
         return self.filter(batch_scope_q(user))
 
 
-class BatchChildQuerySet(WriteTrackingQuerySet):
+class BatchChildQuerySet(models.QuerySet):
     def visible_to(self, user):
         return self.filter(batch_scope_q(user, prefix="batch__"))
 
@@ -284,7 +283,7 @@ def count_in_scope(qs, parts: tuple[Q, Q | None], *by: str) -> Counter:
     return counts
 
 
-class PostingQuerySet(WriteTrackingQuerySet):
+class PostingQuerySet(models.QuerySet):
     def visible_to(self, user):
         return self.filter(Posting.scope_q(user))
 
@@ -511,17 +510,7 @@ class Posting(models.Model):
         self.midterm_date = midpoint(self.start_date, self.planned_end_date)
 
 
-def scope_models() -> tuple[type[models.Model], ...]:
-    """The models `Posting.scope_parts` reads: a cached count of postings in
-    scope (guazhi.countcache) depends on them, whatever else it reads. The
-    unit tree (jurisdictions) and appraisals (a host leader's scope ends with
-    the appraisal)."""
-    from cadres.models import Appraisal
-
-    return (Posting, Unit, Appraisal)
-
-
-class ReminderQuerySet(WriteTrackingQuerySet):
+class ReminderQuerySet(models.QuerySet):
     def visible_to(self, user):
         """A reminder is its recipient's, and only while its subject (the
         posting) is in their scope: whoever loses sight of a posting loses its

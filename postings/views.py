@@ -1,6 +1,8 @@
+import datetime as dt
 from collections import Counter
 from dataclasses import replace
 from functools import partial
+from typing import NamedTuple
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -13,20 +15,16 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from assessment.evaluations import task_queryset, tasks_of
-from cadres import union
+from assessment.evaluations import posting_tasks
 from cadres.dossier import mark_locked
 from cadres.host_write import HostWrite, host_write_refusal
-from cadres.models import Cadre, MonthlyNote, NoteMonthLock
+from cadres.models import NoteMonthLock
 from guazhi.access import role_may_use
-from guazhi.countcache import counted, scope_key
 from guazhi.excel import XLSX_CONTENT_TYPE
-from guazhi.fasthtml import esc, join_rows, labels, url_for, ymd
 from guazhi.forms import submit
 from guazhi.http import AuthenticatedHttpRequest
 from guazhi.listing import (
     columns,
-    filter_key,
     page_context,
     paginate,
     querystring,
@@ -49,17 +47,12 @@ from .forms import (
     TransitionForm,
 )
 from .models import (
-    Assignment,
     Batch,
-    Extension,
     Nomination,
     OpenPost,
     PostCategory,
     Posting,
     Reminder,
-    RuleOverride,
-    StatusChange,
-    scope_models,
 )
 from .placement import Infeasible, team_penalty
 from .placement import propose as placement_propose
@@ -84,33 +77,23 @@ def _filtered_postings(request: AuthenticatedHttpRequest):
     return form, qs, sort
 
 
-# What the postings list's counts read (guazhi.countcache): the postings in
-# scope and the cadres' names (q).
-POSTING_COUNT_MODELS = (*scope_models(), Cadre)
-
-
 def posting_list(request: AuthenticatedHttpRequest):
     form, qs, sort = _filtered_postings(request)
-    today = timezone.localdate()
-
-    def count_by_status():
-        # Counts per status under every other filter, so each tab shows its number.
-        other_filters = form.filter(
-            Posting.objects.all(), today=today, ignore=("status",)
-        )
-        return {
-            status: n
-            for (status,), n in other_filters.count_visible(
-                request.user, "status"
-            ).items()
-        }
-
-    key = f"postings:{scope_key(request.user)}:{today}:{filter_key(request, 'status')}"
-    counts = counted(key, POSTING_COUNT_MODELS, count_by_status)
-    # The status filter is the one the counts leave out: the total follows.
+    # Counts per status under every other filter, so each tab shows its number:
+    # one GROUP BY status over the postings in scope.
+    other_filters = form.filter(
+        Posting.objects.all(), today=timezone.localdate(), ignore=("status",)
+    )
+    counts = {
+        status: n
+        for (status,), n in other_filters.count_visible(request.user, "status").items()
+    }
+    # The status filter is the one the counts leave out: the total follows, and
+    # the paginator takes it instead of counting again.
     status = form.cleaned_data.get("status") if form.is_bound else ""
     tabs = status_tabs(request, Posting.Status.choices, counts, status)
     page = paginate(request, qs.values_list(*ROW_FIELDS), count=tabs["total"])
+    page.object_list = posting_rows(page.object_list)
     head = [
         (_("干部"), "cadre"),
         (_("类型"), "kind"),
@@ -127,7 +110,6 @@ def posting_list(request: AuthenticatedHttpRequest):
         "postings/posting_list.html",
         {
             "form": form,
-            "rows": posting_rows(page.object_list),
             "columns": columns(request, head, sort),
             **tabs,
             "export_query": querystring(request, page=None),
@@ -155,35 +137,57 @@ STATUS_BADGES = {
 }
 
 
-def posting_rows(rows) -> str:
-    """The roster's rows (guazhi.fasthtml): ROW_FIELDS tuples, one <tr> each."""
-    detail = url_for("postings:detail")
-    kinds, statuses = labels(Posting.Kind.choices), labels(Posting.Status.choices)
-    return join_rows(
-        (
-            f'<tr><td><a href="{detail(pk)}">{esc(cadre)}</a></td>'
-            f"<td>{kinds.get(kind, esc(kind))}</td><td>{esc(sending)}</td>"
-            f"<td>{esc(receiving)}</td><td>{esc(title)}</td>"
-            f"<td>{ymd(start)}</td><td>{ymd(end)}</td><td>{ymd(midterm)}</td>"
-            f'<td><span class="badge status-{status} '
-            f'{STATUS_BADGES.get(status, "text-bg-secondary")}">'
-            f"{statuses.get(status, esc(status))}</span></td></tr>"
-            for (
-                pk,
-                cadre,
-                kind,
-                sending,
-                receiving,
-                title,
-                start,
-                end,
-                midterm,
-                status,
-            ) in rows
-        ),
-        _("没有符合条件的挂职。"),
-        9,
-    )
+class PostingRow(NamedTuple):
+    """One row of the roster: what the template shows, labels and URL ready."""
+
+    pk: int
+    url: str
+    cadre: str
+    kind: str
+    sending_unit: str
+    receiving_unit: str
+    title: str
+    start_date: dt.date
+    planned_end_date: dt.date
+    midterm_date: dt.date
+    status: str
+    status_label: str
+    status_badge: str
+
+
+def posting_rows(values) -> list[PostingRow]:
+    """PostingRows of ROW_FIELDS tuples; labels translated once per page."""
+    kinds = {value: str(label) for value, label in Posting.Kind.choices}
+    statuses = {value: str(label) for value, label in Posting.Status.choices}
+    return [
+        PostingRow(
+            pk=pk,
+            url=reverse("postings:detail", args=[pk]),
+            cadre=cadre,
+            kind=kinds.get(kind, kind),
+            sending_unit=sending,
+            receiving_unit=receiving,
+            title=title,
+            start_date=start,
+            planned_end_date=end,
+            midterm_date=midterm,
+            status=status,
+            status_label=statuses.get(status, status),
+            status_badge=STATUS_BADGES.get(status, "text-bg-secondary"),
+        )
+        for (
+            pk,
+            cadre,
+            kind,
+            sending,
+            receiving,
+            title,
+            start,
+            end,
+            midterm,
+            status,
+        ) in values
+    ]
 
 
 def posting_export(request: AuthenticatedHttpRequest):
@@ -239,39 +243,20 @@ def _relay_chain(posting: Posting, user) -> list[Posting]:
 
 
 def posting_detail(request: AuthenticatedHttpRequest, pk: int):
-    # The posting, its record lists, the month locks over its notes and the
-    # user's evaluation tasks on it: one query, compiled once per scope.
-    lists = union.load_prepared(
-        ("posting_detail", union.scope_shape(request.user)),
-        partial(_posting_detail_parts, request.user),
-        pk,
-    )
-    if not lists["posting"]:
-        raise Http404
-    posting = lists["posting"][0]
-    notes = lists["notes"]
-    for note in notes:
-        note.posting = posting
-    # The edit link shows on the author's unlocked notes only, and to a host
-    # leader as far as the host-write rule allows (the last months' notes
-    # within the lock window once the posting has ended).
-    locks = lists["locks"]
-    mark_locked(notes, locks)
     user = request.user
-    can_file_note = role_may_use(user.role, "cadres:note_create") and not (
-        host_write_refusal(posting, user, what=HostWrite.NOTE, locks=locks)
+    posting = get_object_or_404(
+        Posting.objects.visible_to(user).select_related(
+            "cadre__unit",
+            "sending_unit",
+            "receiving_unit",
+            "created_by",
+            "batch",
+            "successor",
+        ),
+        pk=pk,
     )
-    may_edit_notes = role_may_use(user.role, "cadres:note_edit")
-    for note in notes:
-        note.may_edit = (
-            may_edit_notes
-            and note.author_id == user.pk
-            and not note.lock_reason
-            and not host_write_refusal(
-                posting, user, what=HostWrite.NOTE, month=note.month, locks=locks
-            )
-        )
-    may_move = role_may_use(request.user.role, "postings:transition")
+    notes, locks = _notes_and_locks(posting, user)
+    may_move = role_may_use(user.role, "postings:transition")
     actions = [
         (action, label, target)
         for action, (source, target, label) in services.TRANSITIONS.items()
@@ -283,61 +268,50 @@ def posting_detail(request: AuthenticatedHttpRequest, pk: int):
         {
             "posting": posting,
             "notes": notes,
-            "changes": lists["changes"],
-            "extensions": lists["extensions"],
-            "assignments": lists["assignments"],
-            "overrides": lists["overrides"],
-            "chain": _relay_chain(posting, request.user),
+            "changes": list(posting.status_changes.select_related("by")),
+            "extensions": list(posting.extensions.select_related("by")),
+            "assignments": list(posting.assignments.select_related("unit")),
+            "overrides": list(posting.overrides.select_related("by")),
+            "chain": _relay_chain(posting, user),
             "actions": actions,
             "today": timezone.localdate(),
             "is_live": posting.status in services.LIVE,
-            "can_file_note": can_file_note,
-            # 考核评价 panel, for those who evaluate (as evaluations.posting_tasks)
-            "evaluation_tasks": [
-                (a, tasks_of(request.user, a)) for a in lists.get("tasks", ())
-            ],
+            "can_file_note": role_may_use(user.role, "cadres:note_create")
+            and not host_write_refusal(posting, user, what=HostWrite.NOTE, locks=locks),
+            # 考核评价 panel, for those who evaluate
+            "evaluation_tasks": posting_tasks(user, posting)
+            if role_may_use(user.role, "assessment:evaluate")
+            else [],
         },
     )
 
 
-def _posting_detail_parts(user, pk: int) -> list[union.Part]:
-    who = {"by": union.WHO}
-    parts = [
-        union.Part(
-            "posting",
-            Posting.objects.visible_to(user).filter(pk=pk),
-            {
-                "cadre": (),
-                "cadre__unit": (),
-                "sending_unit": (),
-                "receiving_unit": (),
-                "created_by": union.WHO,
-                "batch": (),
-                "successor": ("id",),
-            },
-        ),
-        union.Part(
-            "notes", MonthlyNote.objects.filter(posting_id=pk), {"author": union.WHO}
-        ),
-        # The locks that may cover the notes (mark_locked).
-        union.Part(
-            "locks",
-            NoteMonthLock.objects.filter(
-                month__in=MonthlyNote.objects.filter(posting_id=pk).values("month")
-            ),
-            {"unit": (), "locked_by": union.WHO},
-        ),
-        union.Part("changes", StatusChange.objects.filter(posting_id=pk), who),
-        union.Part("extensions", Extension.objects.filter(posting_id=pk), who),
-        union.Part(
-            "assignments", Assignment.objects.filter(posting_id=pk), {"unit": ()}
-        ),
-        union.Part("overrides", RuleOverride.objects.filter(posting_id=pk), who),
-    ]
-    if role_may_use(user.role, "assessment:evaluate"):
-        tasks = task_queryset(user).filter(posting_id=pk).order_by("round_id")
-        parts.append(union.Part("tasks", tasks, {"round": ()}))
-    return parts
+def _notes_and_locks(posting: Posting, user) -> tuple[list, list]:
+    """The posting's monthly notes, each with `lock_reason` and `may_edit`,
+    and the month locks that may cover them. The edit link shows on the
+    author's unlocked notes only, and to a host leader as far as the
+    host-write rule allows (the last months' notes within the lock window
+    once the posting has ended)."""
+    notes = list(posting.monthly_notes.select_related("author"))
+    locks = list(
+        NoteMonthLock.objects.filter(month__in={n.month for n in notes}).select_related(
+            "unit", "locked_by"
+        )
+    )
+    for note in notes:
+        note.posting = posting
+    mark_locked(notes, locks)
+    may_edit = role_may_use(user.role, "cadres:note_edit")
+    for note in notes:
+        note.may_edit = (
+            may_edit
+            and note.author_id == user.pk
+            and not note.lock_reason
+            and not host_write_refusal(
+                posting, user, what=HostWrite.NOTE, month=note.month, locks=locks
+            )
+        )
+    return notes, locks
 
 
 @require_http_methods(["GET", "POST"])

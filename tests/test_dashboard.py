@@ -1,5 +1,5 @@
-"""The dashboard (工作台): cached counts that follow every write, and the
-latest unread reminders."""
+"""The dashboard (工作台): counts that follow every write, and the latest
+unread reminders."""
 
 import datetime as dt
 import re

@@ -519,7 +519,8 @@ def _queries(client, url, params=None):
 
 
 def _cold_and_warm(client, url, params):
-    """Queries with the cached tables (guazhi.countcache) missing, then present."""
+    """Queries of a request with the cache empty, then of the next one: the
+    results are read, never cached, so both run the same."""
     cache.clear()
     cold, response = _queries(client, url, params)
     warm, _response = _queries(client, url, params)

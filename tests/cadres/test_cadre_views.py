@@ -32,8 +32,8 @@ def _form(unit, **changes) -> dict:
 
 
 def _listed(response) -> list[str]:
-    # The page's rows are cadres.views.CADRE_ROW_FIELDS values: pk, name, ...
-    return [row[1] for row in response.context["page_obj"]]
+    # The page's rows are cadres.views.CadreRow values.
+    return [row.name for row in response.context["page_obj"]]
 
 
 # --- Registering --------------------------------------------------------------

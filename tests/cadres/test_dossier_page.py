@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cadres import dossier
-from cadres.models import Appraisal, SupportNeed
+from cadres.models import Appraisal, NoteMonthLock, SupportNeed
 from postings.models import Posting
 from tests.conftest import CADRE_A_NAME, months_ago
 from tests.factories import (
@@ -84,6 +84,7 @@ def test_every_kind_shows_in_one_timeline_newest_first(login, org_a, world, reco
     assert dates == sorted(dates, reverse=True)
     body = response.content.decode()
     assert "日志甲" in body and "谈话甲" in body and "挂职干部座谈会" in body
+    assert "88.50分" in body  # the assessment's score with its two places
 
 
 def test_the_timeline_filters_by_kind_and_by_posting(
@@ -359,3 +360,111 @@ def test_a_page_of_the_timeline_shows_its_own_entries(login, org_a, world, setti
     body = response.content.decode()
     assert body.count('class="card mb-2 dossier-entry"') == 3
     assert "日志2" in body and "日志0" in body and "日志3" not in body
+
+
+# --- Reading: each request its own scope, filters and data ---------------------
+
+
+def _two_county_cadre(world, tree):
+    """Cadre A with an earlier, completed posting to county B (乙一镇)."""
+    earlier = PostingFactory(
+        cadre=world.a.cadre,
+        sending_unit=tree.organ_a,
+        receiving_unit=tree.township_b1,
+        start_date=dt.date(2024, 1, 1),
+        planned_end_date=dt.date(2024, 12, 31),
+        status=Posting.Status.COMPLETED,
+    )
+    TalkFactory(posting=earlier, content="乙县的谈话")
+    TalkFactory(posting=world.a.posting, content="甲县的谈话")
+    return earlier
+
+
+def test_each_user_reads_the_dossier_in_their_own_scope(
+    login, org_a, org_b, host_a, host_b, world, tree
+):
+    earlier = _two_county_cadre(world, tree)
+
+    def talks(user) -> list[str]:
+        response = _page(login(user), world.a.cadre, kind="talk")
+        assert response.status_code == 200
+        return sorted(e.record.content for e in response.context["entries"])
+
+    # In turn, back and forth: nothing of one user's scope reaches the next.
+    for _round in range(2):
+        assert talks(org_a) == ["乙县的谈话", "甲县的谈话"]
+        assert talks(org_b) == ["乙县的谈话"]
+        assert talks(host_a) == ["甲县的谈话"]
+        assert talks(host_b) == ["乙县的谈话"]
+    body = _page(login(org_b), world.a.cadre).content.decode()
+    assert "甲一镇" not in body and earlier.get_absolute_url() in body
+    assert _page(login(org_b), world.b.cadre).status_code == 200
+    assert _page(login(host_a), world.b.cadre).status_code == 404
+
+
+def test_a_changed_filter_gives_fresh_results(login, org_a, world, records, tree):
+    earlier = _two_county_cadre(world, tree)
+    client = login(org_a)
+
+    def shown(**params) -> list[str]:
+        return [
+            e.kind.key
+            for e in _page(client, world.a.cadre, **params).context["entries"]
+        ]
+
+    assert shown(kind="talk") == ["talk", "talk", "talk"]
+    assert shown(kind="worklog") == ["worklog"]
+    assert set(shown()) == {k.key for k in dossier.KINDS}
+    assert shown(posting=earlier.pk) == ["talk"]
+    assert "talk" in shown(posting=world.a.posting.pk)
+    assert len(shown(posting=world.a.posting.pk)) == len(shown()) - 1
+
+
+def test_records_written_between_requests_show_on_the_next(login, org_a, host_a, world):
+    from tests.assessment.factories import make_round
+
+    this_month = TODAY().replace(day=1)
+    note = MonthlyNoteFactory(posting=world.a.posting, month=this_month, author=host_a)
+    edit = reverse("cadres:note_edit", args=[note.pk])
+    client = login(host_a)
+    assert edit in _page(client, world.a.cadre).content.decode()
+    # A month lock over the note's month: the edit link goes at once.
+    NoteMonthLock.objects.create(unit=None, month=note.month, locked_by=org_a)
+    assert edit not in _page(client, world.a.cadre).content.decode()
+    # A round that closes: its result joins the timeline at once.
+    round_ = make_round(org_a, [world.a.posting], name="刚结束的轮次")
+    assert "刚结束的轮次" not in _page(client, world.a.cadre).content.decode()
+    round_.status = "closed"
+    round_.closed_at = timezone.now()
+    round_.save(update_fields=["status", "closed_at"])
+    assert "刚结束的轮次" in _page(client, world.a.cadre).content.decode()
+
+
+def test_org_staff_see_results_of_their_own_rounds_only(login, org_a, org_city, world):
+    from tests.assessment.factories import make_round
+
+    make_round(org_city, [world.a.posting], name="市级轮次", status="closed")
+    make_round(org_a, [world.a.posting], name="县级轮次", status="closed")
+
+    def rounds(user) -> set[str]:
+        entries = _page(login(user), world.a.cadre, kind="assessment").context[
+            "entries"
+        ]
+        return {e.record.round.name for e in entries}
+
+    assert rounds(org_city) == {"市级轮次", "县级轮次"}
+    assert rounds(org_a) == {"县级轮次"}
+
+
+def test_the_dossier_page_runs_a_fixed_number_of_queries(
+    login, org_a, world, records, django_assert_num_queries
+):
+    client = login(org_a)
+    url = reverse("cadres:detail", args=[world.a.cadre.pk])
+    client.get(url)
+    # session, user, the cadre, its postings; one query per record kind (12:
+    # logs, notes, reports, talks, symposia, trainings, commendations, visits,
+    # support needs, warnings, appraisals, assessments); the report files, the
+    # symposia's attendees, the month locks over the notes; the unread badge.
+    with django_assert_num_queries(20):
+        assert client.get(url).status_code == 200

@@ -92,8 +92,8 @@ def test_export_holds_exactly_the_filtered_rows(login, org_a, roster, params):
 def test_export_matches_the_list_page_for_the_same_filter(login, org_a, roster):
     client = login(org_a)
     listing = client.get(reverse("postings:list"), {"kind": "downward"})
-    # The list's rows are ROW_FIELDS tuples: (pk, cadre name, ...).
-    shown = [row[1] for row in listing.context["page_obj"]]
+    # The list's rows are postings.views.PostingRow values.
+    shown = [row.cadre for row in listing.context["page_obj"]]
     sheet = _sheet(client.get(reverse("postings:export"), {"kind": "downward"}))
     assert _names(sheet) == shown
 

@@ -335,3 +335,96 @@ def test_one_invalid_filter_does_not_drop_the_others(login, org_a, roster):
     sheet = openpyxl.load_workbook(BytesIO(export.content)).active
     names = {row[0] for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert names == listed
+
+
+# --- Counts follow every write (plain COUNT queries on each request) --------------
+
+
+def test_a_new_posting_is_counted_on_the_next_request(login, tree, org_city):
+    client = login(org_city)
+    PostingFactory(sending_unit=tree.organ_a, receiving_unit=tree.township_a1)
+    url = reverse("postings:list")
+    assert _counts(client.get(url))["在岗"] == 1
+    PostingFactory(sending_unit=tree.organ_a, receiving_unit=tree.township_a1)
+    counts = _counts(client.get(url))
+    assert (counts["在岗"], counts["合计"]) == (2, 2)
+
+
+def test_a_status_change_moves_the_count(login, tree, org_city):
+    client = login(org_city)
+    posting = PostingFactory(sending_unit=tree.organ_a, receiving_unit=tree.township_a1)
+    url = reverse("postings:list")
+    client.get(url)
+    posting.status = Posting.Status.COMPLETED
+    posting.ended_on = posting.planned_end_date
+    posting.save()
+    counts = _counts(client.get(url))
+    assert (counts["在岗"], counts["期满"]) == (0, 1)
+    # update() sends no signal; the count follows all the same.
+    Posting.objects.filter(pk=posting.pk).update(
+        status=Posting.Status.ACTIVE, ended_on=None
+    )
+    assert _counts(client.get(url))["在岗"] == 1
+
+
+def test_a_renamed_cadre_leaves_a_name_filter(login, tree, org_city):
+    client = login(org_city)
+    posting = PostingFactory(
+        cadre=CadreFactory(name="周敏", unit=tree.organ_a),
+        sending_unit=tree.organ_a,
+        receiving_unit=tree.township_a1,
+    )
+    url = reverse("postings:list") + "?q=周敏"
+    assert _counts(client.get(url))["合计"] == 1
+    posting.cadre.name = "周明"
+    posting.cadre.save()
+    assert _counts(client.get(url))["合计"] == 0
+
+
+def test_counts_are_per_scope(login, tree, org_a, org_b):
+    PostingFactory(sending_unit=tree.organ_a, receiving_unit=tree.township_a1)
+    url = reverse("postings:list")
+    assert _counts(login(org_a).get(url))["合计"] == 1
+    assert _counts(login(org_b).get(url))["合计"] == 0
+
+
+# --- What users typed: escaped in the rows, kept in the filter form ---------------
+
+
+def test_list_rows_escape_what_users_typed(login, tree, org_city):
+    PostingFactory(
+        cadre=CadreFactory(name="<b>王</b>", unit=tree.organ_a),
+        title='"><script>x()</script>',
+        sending_unit=tree.organ_a,
+        receiving_unit=tree.township_a1,
+    )
+    body = login(org_city).get(reverse("postings:list")).content.decode()
+    assert "<script>x()" not in body and "<b>王</b>" not in body
+    assert "&lt;b&gt;王&lt;/b&gt;" in body
+    assert "&quot;&gt;&lt;script&gt;x()&lt;/script&gt;" in body
+
+
+def test_the_filter_form_keeps_input_and_shows_errors(login, tree, org_city):
+    body = (
+        login(org_city)
+        .get(reverse("postings:list"), {"q": 'a"<b', "start_from": "不是日期"})
+        .content.decode()
+    )
+    assert 'value="a&quot;&lt;b"' in body
+    # The bad date keeps what was typed, is marked invalid and says why.
+    assert re.search(
+        r'<input type="date" name="start_from" value="不是日期"[^>]*is-invalid', body
+    )
+    assert 'id="id_start_from_error" class="invalid-feedback"' in body
+    assert "输入一个有效的日期。" in body
+
+
+def test_the_filter_form_selects_the_chosen_option(login, tree, org_city):
+    body = (
+        login(org_city).get(reverse("postings:list"), {"kind": "upward"}).content
+    ).decode()
+    assert '<option value="upward" selected>上派</option>' in body
+    assert '<option value="outward">外派</option>' in body
+    assert re.search(
+        r'<div id="div_id_kind" class="mb-3">\s*<label\s+for="id_kind"', body
+    )

@@ -1,4 +1,4 @@
-"""The posting page: what it shows, to whom, escaped, in one query for its lists."""
+"""The posting page: what it shows, to whom, escaped, one query per list."""
 
 import datetime as dt
 
@@ -91,8 +91,11 @@ def test_a_posting_outside_any_relay_costs_no_query_for_the_chain(login, org_a, 
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
     assert response.context["chain"] == []
-    # session and user, the posting with all its lists, the unread badge
-    assert len(queries.captured_queries) == 4
+    # session, user, the posting (with its cadre, units, author, batch and
+    # successor), then one query per list: notes, the month locks over them,
+    # status changes, extensions, assignments, rule overrides, the user's
+    # evaluation tasks; and the unread badge. None for the relay chain.
+    assert len(queries.captured_queries) == 11
 
 
 def test_each_user_gets_their_own_scope_from_the_shared_query(

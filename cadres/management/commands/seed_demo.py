@@ -4,7 +4,6 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from cadres import demo, demo_large
-from guazhi import countcache
 
 
 class Command(BaseCommand):
@@ -21,10 +20,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, size: str, **options):
-        # Bulk inserts bypass the signals: counts cached before are stale.
         if size == "large":
             demo_large.seed_command(self)
-            countcache.bump_all()
             return
         started = time.monotonic()
         with transaction.atomic():
@@ -43,7 +40,6 @@ class Command(BaseCommand):
                     )
                 )
             rows = demo.login_rows()
-        countcache.bump_all()
         self.stdout.write("")
         self.stdout.write("演示账号：")
         self.stdout.write(demo.format_table(("角色", "用户名", "密码", "单位"), rows))
