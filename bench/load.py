@@ -51,7 +51,7 @@ def gunicorn(target: Target):
     """A gunicorn serving the bench database; yields its port."""
     port = _free_port()
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    log = open(BENCH_DIR / f"gunicorn-{target.vendor}.log", "w")  # noqa: SIM115
+    log = open(BENCH_DIR / f"gunicorn-{target.vendor}.log", "w")
     proc = subprocess.Popen(
         [
             sys.executable,
