@@ -3,7 +3,7 @@ from collections import Counter
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -82,10 +82,13 @@ class BatchChildQuerySet(models.QuerySet):
 
 class NominationQuerySet(BatchChildQuerySet):
     def visible_to(self, user):
-        """A nomination hangs from its batch and its cadre: both in scope."""
+        """A nomination hangs from its batch and its cadre: both in scope. The
+        cadre is tested per nomination (a batch holds hundreds), not by
+        listing every cadre in scope (a province holds tens of thousands)."""
         from cadres.models import Cadre
 
-        return super().visible_to(user).filter(cadre__in=Cadre.objects.visible_to(user))
+        cadre_seen = Cadre.objects.visible_to(user).filter(pk=OuterRef("cadre_id"))
+        return super().visible_to(user).filter(Exists(cadre_seen))
 
 
 class Batch(models.Model):

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from assessment.evaluations import posting_tasks
 from cadres.dossier import mark_locked
 from cadres.host_write import HostWrite, host_write_refusal
-from cadres.models import NoteMonthLock
+from cadres.models import NoteMonthLock, Rank
 from guazhi.access import role_may_use
 from guazhi.excel import XLSX_CONTENT_TYPE
 from guazhi.forms import submit
@@ -515,14 +515,14 @@ def batch_detail(request: AuthenticatedHttpRequest, pk: int):
     ranking.object_list = [
         replace(r, nomination=rows[r.nomination.pk]) for r in ranking
     ]
+    _label_nominations([r.nomination for r in ranking])
     posts = paginate(
         request,
         batch.posts.select_related("receiving_unit").order_by("pk"),
         count=batch.n_posts,
         param="posts_page",
     )
-    for post in posts:
-        post.used = used[post.pk]
+    _label_posts(posts, used)
     total = sum(counts.values())
     postings = paginate(
         request,
@@ -530,6 +530,10 @@ def batch_detail(request: AuthenticatedHttpRequest, pk: int):
         count=total,
         param="postings_page",
     )
+    statuses = dict(Posting.Status.choices)
+    for posting in postings:
+        posting.url = reverse("postings:detail", args=[posting.pk])
+        posting.status_label = statuses.get(posting.status, posting.status)
     reserve_only = request.GET.get("reserve") == "1"
     return render(
         request,
@@ -550,11 +554,47 @@ def batch_detail(request: AuthenticatedHttpRequest, pk: int):
             ),
             "post_form": OpenPostForm(),
             "reserve_only": reserve_only,
+            "create_url": reverse("postings:create")
+            if role_may_use(request.user.role, "postings:create")
+            else "",
             "terms": [
                 (label, batch.term_months(c)) for c, label in PostCategory.choices
             ],
         },
     )
+
+
+DECISION_BADGES = {
+    Nomination.Decision.SELECTED: "text-bg-success",
+    Nomination.Decision.REJECTED: "text-bg-secondary",
+}
+
+
+def _label_nominations(nominations) -> None:
+    """Display labels and URLs of the ranking's rows, the labels looked up in
+    dicts made once per page (a get_FOO_display() per cell translates every
+    choice each time)."""
+    ranks = dict(Rank.choices)
+    sources = dict(Nomination.Source.choices)
+    decisions = dict(Nomination.Decision.choices)
+    for n in nominations:
+        n.rank_label = ranks.get(n.cadre.rank, n.cadre.rank)
+        n.source_label = sources.get(n.source, n.source)
+        n.decision_label = decisions.get(n.decision, n.decision)
+        n.decision_badge = DECISION_BADGES.get(n.decision, "text-bg-light")
+        n.cadre_url = reverse("cadres:detail", args=[n.cadre_id])
+        n.score_url = reverse("postings:nomination_score", args=[n.pk])
+        n.decide_url = reverse("postings:nomination_decide", args=[n.pk])
+
+
+def _label_posts(posts, used) -> None:
+    kinds = dict(OpenPost._meta.get_field("kind").choices)
+    categories, ranks = dict(PostCategory.choices), dict(Rank.choices)
+    for post in posts:
+        post.used = used[post.pk]
+        post.kind_label = kinds.get(post.kind, post.kind)
+        post.category_label = categories.get(post.category, post.category)
+        post.rank_label = ranks.get(post.rank, post.rank)
 
 
 @require_POST
