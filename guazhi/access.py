@@ -221,7 +221,7 @@ def navigation(request: HttpRequest) -> dict:
 
     # The badge on every page: a count, never cached (the reminders' scope
     # follows their postings).
-    unread = Reminder.objects.visible_to(user).unread().count()
+    unread = Reminder.objects.unread().count_visible(user)
     return {
         "nav_items": nav_items(request, user.role),
         "unread_reminders": unread,

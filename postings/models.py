@@ -525,6 +525,16 @@ class ReminderQuerySet(models.QuerySet):
     def unread(self):
         return self.filter(read_at__isnull=True)
 
+    def count_visible(self, user) -> int:
+        """How many of these reminders `user` may see (`visible_to`), counted
+        as all the user's less those whose posting lies beyond a top-level
+        jurisdiction (`count_in_scope`): a join of the user's few reminders
+        with every posting in scope cost PostgreSQL 10 ms on each page."""
+        if not getattr(user, "is_authenticated", False):
+            return 0
+        mine = self.filter(recipient=user)
+        return count_in_scope(mine, Posting.scope_parts(user, prefix="posting__"))[()]
+
 
 class Reminder(models.Model):
     """An in-app reminder to one user about one posting's due review."""

@@ -310,3 +310,26 @@ def test_a_records_history_hides_a_reference_out_of_scope(
     assert "接力明" in body.content.decode()
     city = login(org_city).get(reverse("cadres:history", args=["posting", relay.pk]))
     assert CADRE_B_NAME in city.content.decode()  # who sees it, sees it
+
+
+def test_a_top_level_jurisdiction_is_not_reminded_of_a_posting_beyond_it(
+    login, org_city, tree, world
+):
+    """The badge of a top-level jurisdiction counts all its reminders less
+    those whose posting lies wholly outside it (Reminder.count_visible): one
+    about a posting between two units of another province is not counted."""
+    from tests.factories import UnitFactory
+
+    elsewhere = UnitFactory(name="外省厅")
+    posting = PostingFactory(
+        cadre=CadreFactory(unit=elsewhere),
+        sending_unit=elsewhere,
+        receiving_unit=UnitFactory(name="外省镇", parent=elsewhere),
+    )
+    inside = ReminderFactory(recipient=org_city, message="本市的提醒")
+    ReminderFactory(posting=posting, recipient=org_city, message="外省的提醒")
+    assert Reminder.objects.unread().count_visible(org_city) == 1
+    home = login(org_city).get(reverse("home"))
+    assert _badge(home) == 1
+    assert "外省的提醒" not in home.content.decode()
+    assert inside.message in home.content.decode()

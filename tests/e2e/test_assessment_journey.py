@@ -139,6 +139,8 @@ def evaluate(page, scores, comments):
     for dim in DIMENSIONS:
         page.fill(f"#id_score_{dim}", str(scores[dim]))
         page.fill(f"#id_comment_{dim}", comments.get(dim, ""))
+    # app.js asks on DOMContentLoaded: a click before it submits unasked.
+    page.wait_for_load_state()
     page.locator("#evaluation-form button[name=submit]").click()  # confirm
     page.wait_for_url("**/assessment/tasks/")
     page.wait_for_selector("text=评价已提交")
@@ -191,6 +193,8 @@ def test_a_round_from_scheme_to_ranking_with_anonymous_ballots(
     a_lin = Assessment.objects.get(posting=lin)
     a_zhou = Assessment.objects.get(posting=zhou)
 
+    # app.js asks on DOMContentLoaded: a click before it submits unasked.
+    staff.wait_for_load_state()
     staff.get_by_role("button", name="开始评分").click()  # confirm
     staff.wait_for_function(
         "document.getElementById('round-status').textContent.trim() === '评分中'"
@@ -310,6 +314,8 @@ def test_a_round_from_scheme_to_ranking_with_anonymous_ballots(
     assert turnout_total(staff) == ("3", "6")
     assert "已达到" in staff.inner_text("#turnout-total")
     assert staff.locator("#results-sealed").is_visible()  # sealed while open
+    # app.js asks on DOMContentLoaded: a click before it submits unasked.
+    staff.wait_for_load_state()
     staff.get_by_role("button", name="结束测评").click()  # confirm
     staff.wait_for_selector("text=民主测评已结束")
     assert staff.inner_text("#session-status") == "已结束"
@@ -318,6 +324,8 @@ def test_a_round_from_scheme_to_ranking_with_anonymous_ballots(
     assert leaders.locator("td").nth(1).inner_text() == "1"
 
     staff.get_by_role("link", name="返回考核轮次").click()
+    # app.js asks on DOMContentLoaded: a click before it submits unasked.
+    staff.wait_for_load_state()
     staff.get_by_role("button", name="结束考核").click()  # confirm
     staff.wait_for_function(
         "document.getElementById('round-status').textContent.trim() === '已结束'"
