@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -21,7 +22,7 @@ from django.utils.translation import gettext as _
 from cadres.models import Rank, Report, Warning
 from guazhi.excel import XLSX_CONTENT_TYPE
 from guazhi.http import AuthenticatedHttpRequest
-from guazhi.listing import columns, querystring
+from guazhi.listing import columns, page_context, paginate, querystring
 from postings.models import Posting
 
 from . import exports, results, scoring
@@ -172,14 +173,117 @@ GRADE_BADGES = {
 }
 
 
-def _label_lines(lines: list[results.Line]) -> None:
-    """What each row shows beside its values, looked up once per table (the
-    kind's label, the grade's badge), not once per cell in the template."""
+def _step_texts(x: dict, labels: dict[str, str]) -> list[str]:
+    """The steps of the composite, then the grade's threshold, cap and quota."""
+    steps = list(x.get("steps", []))
+    if x.get("threshold_text"):
+        steps.append(f"{labels['threshold']}：{x['threshold_text']}")
+    for key in ("cap", "quota"):
+        reason = (x.get(key) or {}).get("reason")
+        if reason:
+            steps.append(f"{labels[key]}：{reason}")
+    return steps
+
+
+# Each shown row and cell is a dict of plain text with every key set: the
+# template finds a dict's key at its first lookup, where an object's attribute
+# is found only after a failed item lookup, and a missing key costs more still.
+
+
+def _dim_cell(entry: dict) -> dict:
+    """A dimension's composite, and the source scores it averages."""
+    return {
+        "score": entry["score"],
+        "text": "\n".join(
+            f"{p['label']}（{p['weight']}）：{p['score']}" for p in entry["parts"]
+        ),
+    }
+
+
+def _group_text(g: dict, labels: dict[str, str]) -> str:
+    trimmed = labels["trimmed"] if g["trimmed"] else ""
+    return (
+        f"{g['name']} {g['count']}{labels['votes']} {labels['mean']}{g['mean']}"
+        f"{trimmed} × {g['renormalised']}%"
+    )
+
+
+def _blank_source(code: str) -> dict:
+    keys = ("score", "reason", "origin", "text", "note")
+    return {"source": code, **dict.fromkeys(keys, "")}
+
+
+def _source_cell(entry: dict, labels: dict[str, str]) -> dict:
+    """A source's score with its dimension scores (a ballot's per group), or
+    why it was left out."""
+    cell = _blank_source(entry["source"])
+    if not entry["present"]:
+        return {**cell, "reason": entry["reason"]}
+    rows = []
+    for row in entry["dimensions"]:
+        text = f"{row['label']}：{row.get('score', '')}"
+        if row.get("groups"):
+            groups = "；".join(_group_text(g, labels) for g in row["groups"])
+            text += f"（{groups}）"
+        rows.append(text)
+    return {
+        **cell,
+        "score": entry["score"],
+        "origin": entry["origin"],
+        "text": "\n".join(rows),
+        "note": labels["weight"] % {"w": entry["weight"], "r": entry["renormalised"]},
+    }
+
+
+def _rows(lines: list[results.Line], sources: list[str]) -> list[dict]:
+    """What each shown line displays, made once here rather than looked up,
+    translated and formatted cell by cell in the template: labels, the detail
+    URL, and each score's explanation (the dimension and source cells in
+    column order)."""
     kinds = {k: str(label) for k, label in Posting.Kind.choices}
+    labels = {
+        "threshold": _("分数线"),
+        "cap": _("预警封顶"),
+        "quota": _("优秀比例"),
+        "votes": _("票"),
+        "mean": _("均"),
+        "trimmed": _("，去掉最高最低"),
+        "weight": _("权重 %(w)s，实际 %(r)s%%"),
+    }
+    # A blank cell per column, shared by the rows with nothing to show there.
+    blank_dim = {"score": "", "text": ""}
+    blanks = [_blank_source(code) for code in sources]
+    rows = []
     for line in lines:
-        kind = line.assessment.posting.kind
-        line.kind_label = kinds.get(kind, kind)
-        line.badge = GRADE_BADGES.get(line.result.grade, "text-bg-light")
+        result, a = line.result, line.assessment
+        turnout = line.turnout
+        rows.append(
+            {
+                "pk": a.pk,
+                "rank": "—" if line.rank is None else str(line.rank),
+                "url": reverse("assessment:assessment_detail", args=[a.pk]),
+                "cadre": a.posting.cadre.name,
+                "unit": a.posting.receiving_unit.name,
+                "kind": kinds.get(a.posting.kind, a.posting.kind),
+                "score": "" if result.score is None else str(result.score),
+                "steps": _step_texts(result.explanation, labels),
+                "dims": [blank_dim if d is None else _dim_cell(d) for d in line.dims],
+                "sources": [
+                    blank if s is None else _source_cell(s, labels)
+                    for blank, s in zip(blanks, line.sources, strict=True)
+                ],
+                "badge": f"grade-{result.grade or 'none'} "
+                + GRADE_BADGES.get(result.grade, "text-bg-light"),
+                "grade": line.grade_label or "—",
+                "reason": result.grade_reason,
+                "turnout": (
+                    f"{turnout['cast']}/{turnout['issued']}（{turnout['pct']}%）"
+                    if turnout
+                    else "—"
+                ),
+            }
+        )
+    return rows
 
 
 # --- Pages ------------------------------------------------------------------------
@@ -221,11 +325,13 @@ def _results_context(round_: Round, cohort: str, user) -> dict:
 
 
 def round_results(request: AuthenticatedHttpRequest, pk: int):
+    """The round's table, a page of it at a time: ranks, the cohort, the
+    chart and the sort are over every row the user sees (the export too)."""
     round_ = _round_for(request, pk)
     # A closed round's stored results, or the live preview of any other.
     context = _results_context(round_, _cohort_param(request), request.user)
     lines, sort = _sorted_lines(request, context["lines"])
-    _label_lines(lines)
+    page = paginate(request, lines)
     head = [
         (_("排名"), "rank"),
         (_("干部"), "cadre"),
@@ -244,10 +350,14 @@ def round_results(request: AuthenticatedHttpRequest, pk: int):
         {
             **context,
             "lines": lines,
+            **page_context(request, page),
+            "rows": _rows(
+                page.object_list, [code for code, _label in context["source_columns"]]
+            ),
             "columns": columns(request, head, sort),
             "bars": _distribution(context["lines"]),
             "chart_height": 30 * max(len(GRADE_ORDER), 1) + 30,
-            "export_query": querystring(request, sort=None),
+            "export_query": querystring(request, sort=None, page=None),
             "preview": not round_.is_closed,
         },
     )

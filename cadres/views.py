@@ -30,7 +30,7 @@ from guazhi.listing import (
 )
 from postings.models import Posting
 
-from . import attachments, dossier, exports, history, lookups, services
+from . import attachments, dossier, exports, history, idcard, lookups, services
 from .forms import (
     AppraisalForm,
     CadreFilterForm,
@@ -86,8 +86,9 @@ def cadre_list(request: AuthenticatedHttpRequest):
     scoped = Cadre.objects.visible_to(request.user)
     form = CadreFilterForm(request.GET or None, user=request.user)
     qs, sort = sorted_queryset(request, form.filter(scoped), CADRE_SORTS, "name")
-    # The paginator counts the filtered rows: one COUNT query.
-    page = paginate(request, qs.select_related("unit"))
+    # The paginator counts the filtered rows: one COUNT query. The rows are
+    # plain values: no model instances for a read-only table.
+    page = paginate(request, qs.values_list(*CADRE_ROW_FIELDS, named=True))
     page.object_list = cadre_rows(page.object_list, request.user)
     head = [
         (_("姓名"), "name"),
@@ -110,6 +111,19 @@ def cadre_list(request: AuthenticatedHttpRequest):
     )
 
 
+CADRE_ROW_FIELDS = (
+    "pk",
+    "name",
+    "id_number",
+    "gender",
+    "birth_date",
+    "unit__name",
+    "position",
+    "rank",
+    "is_reserve",
+)
+
+
 class CadreRow(NamedTuple):
     """One row of the roster: what the template shows, labels and URL ready."""
 
@@ -118,32 +132,35 @@ class CadreRow(NamedTuple):
     url: str
     id_number: str  # masked for the roles that may not see it in full
     gender: str
-    birth_date: dt.date | None
+    birth_date: str  # "YYYY-MM-DD", or "" when unknown
     unit: str
     position: str
     rank: str
     is_reserve: bool
 
 
-def cadre_rows(cadres, user) -> list[CadreRow]:
-    """CadreRows of cadres loaded with their unit. The labels are translated
-    once per page: get_FOO_display() translates every choice on each call."""
+def cadre_rows(values, user) -> list[CadreRow]:
+    """CadreRows of CADRE_ROW_FIELDS named tuples. The labels are translated
+    once per page (get_FOO_display() translates every choice on each call),
+    dates formatted here rather than by a filter in every cell."""
     genders = {value: str(label) for value, label in Gender.choices}
     ranks = {value: str(label) for value, label in Rank.choices}
+    # As Cadre.id_number_for: in full for the roles that may see it.
+    shown = str if user.sees_full_id_numbers else idcard.mask
     return [
         CadreRow(
-            pk=cadre.pk,
-            name=cadre.name,
-            url=cadre.get_absolute_url(),
-            id_number=cadre.id_number_for(user),
-            gender=genders.get(cadre.gender, cadre.gender),
-            birth_date=cadre.birth_date,
-            unit=cadre.unit.name,
-            position=cadre.position,
-            rank=ranks.get(cadre.rank, cadre.rank),
-            is_reserve=cadre.is_reserve,
+            pk=row.pk,
+            name=row.name,
+            url=reverse("cadres:detail", args=[row.pk]),
+            id_number=shown(row.id_number),
+            gender=genders.get(row.gender, row.gender),
+            birth_date=row.birth_date.strftime("%Y-%m-%d") if row.birth_date else "",
+            unit=row.unit__name,
+            position=row.position,
+            rank=ranks.get(row.rank, row.rank),
+            is_reserve=row.is_reserve,
         )
-        for cadre in cadres
+        for row in values
     ]
 
 

@@ -91,8 +91,9 @@ class PostingForm(forms.ModelForm):
 
 class PostingFilterForm(forms.Form):
     q = forms.CharField(label=_("干部姓名或职务"), required=False)
-    batch = forms.ModelChoiceField(
-        label=_("批次"), queryset=Batch.objects.none(), required=False
+    # The batches in scope as (pk, name) choices: one plain query, no instances.
+    batch = forms.TypedChoiceField(
+        label=_("批次"), coerce=int, required=False, empty_value=None
     )
     kind = forms.ChoiceField(
         label=_("类型"),
@@ -116,7 +117,10 @@ class PostingFilterForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["batch"].queryset = Batch.objects.visible_to(user)
+        self.fields["batch"].choices = [
+            ("", "---------"),
+            *Batch.objects.visible_to(user).values_list("pk", "name"),
+        ]
         # Org staff and the admin filter by unit; others are offered none.
         self.offers_units = user.role in (Role.ORG_STAFF, Role.ADMIN)
         for name in ("region", "sending_unit"):

@@ -1,4 +1,3 @@
-import datetime as dt
 from collections import Counter
 from dataclasses import replace
 from functools import partial
@@ -147,16 +146,17 @@ class PostingRow(NamedTuple):
     sending_unit: str
     receiving_unit: str
     title: str
-    start_date: dt.date
-    planned_end_date: dt.date
-    midterm_date: dt.date
+    start_date: str  # dates as "YYYY-MM-DD"
+    planned_end_date: str
+    midterm_date: str
     status: str
     status_label: str
     status_badge: str
 
 
 def posting_rows(values) -> list[PostingRow]:
-    """PostingRows of ROW_FIELDS tuples; labels translated once per page."""
+    """PostingRows of ROW_FIELDS tuples; labels translated once per page, dates
+    formatted here rather than by a filter in every cell."""
     kinds = {value: str(label) for value, label in Posting.Kind.choices}
     statuses = {value: str(label) for value, label in Posting.Status.choices}
     return [
@@ -168,9 +168,9 @@ def posting_rows(values) -> list[PostingRow]:
             sending_unit=sending,
             receiving_unit=receiving,
             title=title,
-            start_date=start,
-            planned_end_date=end,
-            midterm_date=midterm,
+            start_date=start.strftime("%Y-%m-%d"),
+            planned_end_date=end.strftime("%Y-%m-%d"),
+            midterm_date=midterm.strftime("%Y-%m-%d"),
             status=status,
             status_label=statuses.get(status, status),
             status_badge=STATUS_BADGES.get(status, "text-bg-secondary"),
@@ -509,16 +509,23 @@ def batch_detail(request: AuthenticatedHttpRequest, pk: int):
     # Ranks need every score; only the page's nominations are read in full.
     scores = nominations.values_list("pk", "exam_score", "interview_score", named=True)
     ranking = paginate(request, services.competitive_ranking(batch, scores))
-    rows = nominations.select_related("cadre__unit", "decided_by").in_bulk(
-        [r.nomination.pk for r in ranking]
+    # The page's ids come from the scoped query above: reading them needs no
+    # second scope check.
+    rows = (
+        Nomination.objects.filter(batch=batch)
+        .select_related("cadre__unit", "decided_by")
+        .in_bulk([r.nomination.pk for r in ranking])
     )
     ranking.object_list = [
         replace(r, nomination=rows[r.nomination.pk]) for r in ranking
     ]
     _label_nominations([r.nomination for r in ranking])
+    # The posts and the postings are secondary here: shorter pages.
+    side_page_size = min(ranking.paginator.per_page, 20)
     posts = paginate(
         request,
         batch.posts.select_related("receiving_unit").order_by("pk"),
+        side_page_size,
         count=batch.n_posts,
         param="posts_page",
     )
@@ -527,6 +534,7 @@ def batch_detail(request: AuthenticatedHttpRequest, pk: int):
     postings = paginate(
         request,
         postings.select_related("cadre", "receiving_unit"),
+        side_page_size,
         count=total,
         param="postings_page",
     )
@@ -552,7 +560,8 @@ def batch_detail(request: AuthenticatedHttpRequest, pk: int):
             "nomination_form": NominationForm(
                 user=request.user, reserve_only=reserve_only
             ),
-            "post_form": OpenPostForm(),
+            # The post form, seldom needed, only when asked for.
+            "post_form": OpenPostForm() if request.GET.get("add_post") else None,
             "reserve_only": reserve_only,
             "create_url": reverse("postings:create")
             if role_may_use(request.user.role, "postings:create")

@@ -275,6 +275,10 @@ def test_batch_page_runs_the_same_queries_for_5_and_50_rows(
             shown += [cadre.name, post.receiving_unit.name, posting.cadre.name]
         return shown
 
+    def rows(body, table_id):
+        table = body.split(f'id="{table_id}"')[1].split("</table>")[0]
+        return table.split("<tbody>")[1].count("<tr")
+
     # Cold (right after a write) and warm: the same count.
     client, url = login(org_city), batch.get_absolute_url()
     shown = add_rows(5)
@@ -284,7 +288,11 @@ def test_batch_page_runs_the_same_queries_for_5_and_50_rows(
     shown += add_rows(45)
     fifty, response = _cold_and_warm(client, url)
     body = response.content.decode()
-    assert [text for text in shown if text not in body] == []
+    # The ranking shows its 50 rows; the posts and the postings, secondary on
+    # this page, 20 each (the rest on their next pages).
+    assert [name for name in shown[::3] if name not in body] == []
+    assert [rows(body, t) for t in ("nomination-table", "post-table")] == [50, 20]
+    assert rows(body, "batch-postings") == 20
     assert fifty == five, f"{url}: {five} queries for 5 rows, {fifty} for 50"
 
 

@@ -260,6 +260,51 @@ def test_the_table_sorts(scene, login, org_a):
     assert names == sorted(names, reverse=True)
 
 
+def _shown(response):
+    """The assessments of the rendered table's rows, in order."""
+    body = response.content.decode()
+    return [int(pk) for pk in re.findall(r'<tr data-assessment="(\d+)">', body)]
+
+
+@pytest.mark.parametrize("closed", [False, True])
+def test_the_table_is_paged_but_ranked_sorted_and_charted_whole(
+    scene, login, org_a, settings, closed
+):
+    round_, a_full, a_low, a_open = scene
+    if closed:
+        _close(round_, org_a)
+    settings.PAGE_SIZE = 2
+    url = reverse("assessment:round_results", args=[round_.pk])
+    client = login(org_a)
+    first = client.get(url)
+    assert _shown(first) == [a_open.pk, a_full.pk]
+    body = first.content.decode()
+    assert "1 / 2" in body and "page=2" in body
+    assert "共 3 人" in body  # the count, ranking and chart: every row
+    bars = {b.grade: b.count for b in first.context["bars"]}
+    assert bars["competent"] == 2 and bars["basic"] == 1
+    # The second page goes on with the ranking (3rd), not from 1 again.
+    second = client.get(url, {"page": 2})
+    assert _shown(second) == [a_low.pk]
+    row = re.search(
+        rf'<tr data-assessment="{a_low.pk}">.*?</tr>', second.content.decode(), re.S
+    )
+    assert '<td class="rank">3</td>' in row.group(0)
+    # Sorted over every row, then paged; a page past the end is the last.
+    assert _shown(client.get(url, {"sort": "score"})) == [a_low.pk, a_full.pk]
+    assert _shown(client.get(url, {"sort": "score", "page": 9})) == [a_open.pk]
+    # The sort links start again at page 1; the export keeps the cohort only.
+    paged = client.get(url, {"sort": "score", "page": 2, "cohort": "kind:downward"})
+    links = [c.url for c in paged.context["columns"] if c.url]
+    assert links and all("page=" not in link for link in links)
+    assert paged.context["export_query"] == "cohort=kind%3Adownward"
+    export = client.get(
+        reverse("assessment:round_export", args=[round_.pk]), {"page": 2}
+    )
+    sheet = openpyxl.load_workbook(BytesIO(export.content)).worksheets[0]
+    assert sheet.max_row - 1 == 3  # the whole round, whatever the page
+
+
 def test_cohorts_rank_within_themselves(scene, login, org_a, tree):
     round_, a_full, a_low, a_open = scene
     url = reverse("assessment:round_results", args=[round_.pk])

@@ -107,7 +107,7 @@ def test_org_staff_runs_a_batch_from_nomination_to_placement_and_lifecycle(
         (county["near"], "镇长助理", "township_leader", Rank.DEPUTY_SECTION, "农业"),
         (county["far"], "镇长助理", "township_leader", Rank.SECTION, "经济"),
     ):
-        page.locator("details summary", has_text="添加岗位").click()
+        page.get_by_role("link", name="添加岗位").click()
         pick(page, "#id_receiving_unit", unit.name)
         page.fill("#id_title", title)
         page.select_option("#id_kind", value="downward")

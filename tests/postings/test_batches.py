@@ -707,6 +707,16 @@ def _post_form(unit, **changes):
     return data
 
 
+def test_the_post_form_shows_when_asked_for(login, org_a, batch_a):
+    client, url = login(org_a), batch_a.get_absolute_url()
+    body = client.get(url).content.decode()
+    assert 'id="post-form"' not in body
+    assert 'href="?add_post=1#add-post"' in body
+    body = client.get(f"{url}?add_post=1").content.decode()
+    assert 'id="post-form"' in body
+    assert reverse("postings:open_post_add", args=[batch_a.pk]) in body
+
+
 def test_org_staff_add_an_open_post_to_a_batch(login, org_a, tree, batch_a):
     response = login(org_a).post(
         reverse("postings:open_post_add", args=[batch_a.pk]),

@@ -185,11 +185,15 @@ def test_the_batch_filter_offers_only_batches_in_scope(
     login, org_a, org_b, world, roster
 ):
     offered = login(org_b).get(reverse("postings:list")).context["form"]
-    assert roster.batch not in offered.fields["batch"].queryset
+    assert roster.batch.pk not in _batch_choices(offered)
     # Naming another county's batch reveals nothing of it.
     assert not _listed(login(org_b), batch=roster.batch.pk) & ALL
     mine = login(org_a).get(reverse("postings:list")).context["form"]
-    assert set(mine.fields["batch"].queryset) == {roster.batch, roster.other_batch}
+    assert _batch_choices(mine) == {roster.batch.pk, roster.other_batch.pk}
+
+
+def _batch_choices(form) -> set[int]:
+    return {pk for pk, _name in form.fields["batch"].choices if pk}
 
 
 def test_readers_are_not_offered_the_unit_filters(login, host_a, world):
