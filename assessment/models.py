@@ -137,27 +137,15 @@ class TemplateVersion(models.Model):
         return f"{self.template.name} v{self.number}"
 
 
-def round_scope_q(user, prefix: str = "") -> Q:
-    """The rounds `user` manages, as a filter on `prefix` + Round fields: org
-    staff those held by a unit in their jurisdiction, admins all, nobody else
-    any (they reach assessments through their postings)."""
-    from cadres.models import Role
-
-    role = getattr(user, "role", None)
-    if role == Role.ADMIN:
-        return Q()
-    if role == Role.ORG_STAFF:
-        return Q(**{f"{prefix}unit__path__startswith": user.unit.path})
-    return Q(pk__in=[])
-
-
 class RoundQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """The rounds `user` manages (`round_scope_q`). A posting moved out of
+        """The rounds `user` manages (`jurisdiction_q`). A posting moved out of
         the round's unit after it was added stays in the round, but out of
         sight: the round's pages read its assessments through
         `Assessment.objects.visible_to`."""
-        return self.filter(round_scope_q(user))
+        from cadres.models import jurisdiction_q
+
+        return self.filter(jurisdiction_q(user))
 
 
 class Round(models.Model):
@@ -279,12 +267,12 @@ class AssessmentQuerySet(models.QuerySet):
         their county's cadre). Host leaders, home contacts and cadres reach
         assessments through their postings (host evaluations, closed results
         on the dossier)."""
-        from cadres.models import Role
+        from cadres.models import Role, jurisdiction_q
         from postings.models import Posting
 
         qs = self.filter(Posting.scope_q(user, prefix="posting__"))
         if getattr(user, "role", None) == Role.ORG_STAFF:
-            qs = qs.filter(round_scope_q(user, prefix="round__"))
+            qs = qs.filter(jurisdiction_q(user, prefix="round__"))
         return qs
 
 

@@ -41,6 +41,18 @@ def ancestor_paths(path: str) -> list[str]:
     return ["/" + "/".join(ids[: i + 1]) + "/" for i in range(len(ids))]
 
 
+def jurisdiction_q(user, prefix: str = "") -> Q:
+    """What org staff manage (batches, assessment rounds), as a filter on
+    `prefix` + the object's fields: those held by a unit in their
+    jurisdiction's subtree; admins all; nobody else any."""
+    role = getattr(user, "role", None)
+    if role == Role.ADMIN:
+        return Q()
+    if role == Role.ORG_STAFF:
+        return Q(**{f"{prefix}unit__path__startswith": user.unit.path})
+    return Q(pk__in=[])
+
+
 class UnitQuerySet(models.QuerySet):
     def subtree(self, unit: "Unit"):
         return self.filter(path__startswith=unit.path)

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from cadres.models import Rank, Role, Unit
+from cadres.models import Rank, Role, Unit, jurisdiction_q
 
 
 def midpoint(start: dt.date, end: dt.date) -> dt.date:
@@ -60,24 +60,14 @@ def guess_category(title: str, unit_kind: str = "") -> str:
     return PostCategory.OTHER
 
 
-def batch_scope_q(user, prefix: str = "") -> Q:
-    """Batches belong to the org staff whose jurisdiction holds their unit."""
-    role = getattr(user, "role", None)
-    if role == Role.ADMIN:
-        return Q()
-    if role == Role.ORG_STAFF:
-        return Q(**{f"{prefix}unit__path__startswith": user.unit.path})
-    return Q(pk__in=[])
-
-
 class BatchQuerySet(models.QuerySet):
     def visible_to(self, user):
-        return self.filter(batch_scope_q(user))
+        return self.filter(jurisdiction_q(user))
 
 
 class BatchChildQuerySet(models.QuerySet):
     def visible_to(self, user):
-        return self.filter(batch_scope_q(user, prefix="batch__"))
+        return self.filter(jurisdiction_q(user, prefix="batch__"))
 
 
 class NominationQuerySet(BatchChildQuerySet):
