@@ -26,13 +26,13 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cadres.host_write import HostWrite, require_host_write
-from cadres.models import (
+from cadres.models import Role
+from records.host_write import HostWrite, require_host_write
+from records.models import (
     Attachment,
     Commendation,
     MonthlyNote,
     Report,
-    Role,
     Talk,
     Training,
     Warning,

@@ -23,8 +23,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
-from cadres.models import Warning
 from guazhi.queries import correlated_count
+from records.models import Warning
 
 from . import scoring
 from .config import Rules

@@ -19,11 +19,12 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
-from cadres.models import Rank, Report, Warning
+from cadres.models import Rank
 from guazhi.excel import XLSX_CONTENT_TYPE
 from guazhi.http import AuthenticatedHttpRequest
 from guazhi.listing import columns, page_context, paginate, querystring
 from postings.models import Posting
+from records.models import Report, Warning
 
 from . import exports, results, scoring
 from .models import GRADE_ORDER, Assessment, Evaluation, Round

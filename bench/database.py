@@ -29,7 +29,7 @@ SQLITE_FILE = BENCH_DIR / "bench.sqlite3"
 PG_NAME = "guazhi_bench"
 SETTINGS = "bench.settings"
 # The generator and what it imports; migrations are found by glob.
-GENERATOR_SOURCES = ["cadres/demo_large.py", "cadres/demo.py", "cadres/idcard.py"]
+GENERATOR_SOURCES = ["portal/demo_large.py", "portal/demo.py", "cadres/idcard.py"]
 # The stamp table (bench_stamp): what was built, when, in how long.
 STAMP_READ = "SELECT stamp, built_on, seconds FROM bench_stamp"
 STAMP_CREATE = (

@@ -53,7 +53,7 @@ def _touch_cadre(ctx: dict) -> None:
 
 
 def _touch_note(ctx: dict) -> None:
-    from cadres.models import MonthlyNote
+    from records.models import MonthlyNote
 
     note = MonthlyNote.objects.filter(posting=ctx["posting_pk"]).order_by("pk")[:1]
     MonthlyNote.objects.filter(pk__in=note).update(version=F("version"))

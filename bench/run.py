@@ -81,8 +81,9 @@ def header(target, built, ctx) -> list[str]:
     from django.db import connection
     from django.utils import timezone
 
-    from cadres.models import Cadre, MonthlyNote, Unit, User
+    from cadres.models import Cadre, Unit, User
     from postings.models import Posting, Reminder
+    from records.models import MonthlyNote
 
     if connection.vendor == "sqlite":
         db = f"SQLite {connection.Database.sqlite_version}"
@@ -114,8 +115,8 @@ def header(target, built, ctx) -> list[str]:
 
 def context(built) -> dict:
     from assessment.models import Round
-    from cadres.demo_large import BENCH_USERNAME, MARKER_UNIT
     from cadres.models import User
+    from portal.demo_large import BENCH_USERNAME, MARKER_UNIT
     from postings.models import Batch, Posting
 
     # The detail pages show an active posting with its notes, and its cadre.
@@ -139,7 +140,7 @@ def context(built) -> dict:
 def http_figures(target, ctx, seconds, report) -> float | None:
     """http.postings.rps and, under a mixed load (one write per ten requests),
     http.postings.mixed_rps; returns the plain rps for db.pg_over_sqlite."""
-    from cadres.demo import PASSWORD
+    from portal.demo import PASSWORD
 
     from . import load
 
@@ -181,7 +182,7 @@ def http_figures(target, ctx, seconds, report) -> float | None:
 
 
 def db_figures(target, ctx, seconds, pg_rps, report) -> None:
-    from cadres.demo import PASSWORD
+    from portal.demo import PASSWORD
 
     from . import load
 

@@ -15,10 +15,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from assessment.models import Assessment
-from cadres.models import Cadre, MonthlyNote
+from cadres.models import Cadre
+from cadres.policy import ANY, URL_POLICY
 from guazhi import urls as app_urls
-from guazhi.access import ANY, URL_POLICY
 from postings.models import Nomination, Posting
+from records.models import MonthlyNote
 
 ROWS = 50
 

@@ -19,9 +19,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from postings.models import Posting
-
-from .models import Cadre, Role, Unit
+from .models import Role, Unit
 
 SUGGESTIONS = 20
 _PK_SUFFIX = re.compile(r"#(\d+)\s*$")
@@ -37,16 +35,6 @@ def units_for(user):
 
 def unit_label(unit: Unit) -> str:
     return f"{unit.name}（{unit.parent.name}）" if unit.parent_id else unit.name
-
-
-def cadre_label(cadre: Cadre) -> str:
-    reserve = "，后备" if cadre.is_reserve else ""
-    return f"{cadre.name}（{cadre.unit.name}，{cadre.get_rank_display()}{reserve}）"
-
-
-def posting_label(posting: Posting) -> str:
-    unit = posting.receiving_unit.name
-    return f"{posting.cadre.name} · {unit} {posting.title}（{posting.start_date}）"
 
 
 @dataclass(frozen=True)
@@ -85,29 +73,15 @@ SOURCES = {
         lambda user: Unit.objects.all(), unit_label, ("parent",), ("path",)
     ),
     "jurisdiction": Source(units_for, unit_label, ("parent",), ("path",)),
-    "cadres": Source(
-        lambda user: Cadre.objects.visible_to(user),
-        cadre_label,
-        ("unit",),
-        ("name", "pk"),
-    ),
-    "reserve_cadres": Source(
-        lambda user: Cadre.objects.visible_to(user).filter(is_reserve=True),
-        cadre_label,
-        ("unit",),
-        ("name", "pk"),
-    ),
-    # relay predecessors: postings the user sees that have begun
-    "postings": Source(
-        lambda user: Posting.objects.visible_to(user).exclude(
-            status=Posting.Status.PROPOSED
-        ),
-        posting_label,
-        ("cadre", "receiving_unit"),
-        ("cadre__name", "-start_date", "pk"),
-        name="cadre__name",
-    ),
 }
+
+
+def register(name: str, source: Source) -> None:
+    """Add a source from an app above cadres (postings adds cadres and
+    postings, whose scope it decides, in its AppConfig.ready)."""
+    if name in SOURCES:
+        raise ValueError(f"lookup source {name!r} registered twice")
+    SOURCES[name] = source
 
 
 def _name_part(text: str) -> str:
@@ -121,7 +95,6 @@ class LookupInput(forms.TextInput):
     def __init__(self, source: str = "", attrs=None):
         super().__init__(attrs)
         self.source = source
-        self.label = str
 
     class Media:
         js = ["vendor/htmx-2.0.11/htmx.min.js"]
@@ -152,7 +125,7 @@ class LookupInput(forms.TextInput):
 
     def format_value(self, value):
         if isinstance(value, Model):
-            return self.label(value)
+            return SOURCES[self.source].label(value) if self.source else str(value)
         return super().format_value(value)
 
 
@@ -173,9 +146,13 @@ class LookupField(forms.ModelChoiceField):
     def __init__(self, source: str, *, queryset=None, **kwargs):
         # The form sets the queryset for its user (the source's `choices`).
         super().__init__(queryset=queryset, **kwargs)
-        self.source = SOURCES[source]
+        self.source_name = source
         self.widget.source = source
-        self.widget.label = self.source.label
+
+    @property
+    def source(self) -> Source:
+        # Looked up when used: apps above cadres register theirs when ready.
+        return SOURCES[self.source_name]
 
     def label_from_instance(self, obj):
         return self.source.label(obj)

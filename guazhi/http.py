@@ -1,7 +1,8 @@
+from django.contrib.auth.models import AbstractUser
 from django.http import HttpRequest
-
-from cadres.models import User
 
 
 class AuthenticatedHttpRequest(HttpRequest):
-    user: User
+    """A request behind the login (a type for views; imports no app)."""
+
+    user: AbstractUser

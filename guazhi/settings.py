@@ -91,7 +91,9 @@ INSTALLED_APPS = [
     "simple_history",
     "cadres",
     "postings",
+    "records",
     "assessment",
+    "portal",
 ]
 
 MIDDLEWARE = [

@@ -2,10 +2,20 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+import cadres.urls
+import portal.urls
+import postings.urls
+import records.urls
+
 from . import views
 
 admin.site.site_header = "挂职干部管理系统 · 系统管理"
 admin.site.site_title = "挂职干部管理系统"
+
+CADRES = (
+    cadres.urls.urlpatterns + portal.urls.cadre_urlpatterns + records.urls.urlpatterns
+)
+POSTINGS = postings.urls.urlpatterns + portal.urls.posting_urlpatterns
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -16,8 +26,10 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("cadres/", include("cadres.urls")),
-    path("postings/", include("postings.urls")),
+    # A namespace is a part of the site, composed here from the apps that
+    # serve it: lower apps never import the pages above them.
+    path("cadres/", include((CADRES, "cadres"))),
+    path("postings/", include((POSTINGS, "postings"))),
     path("assessment/", include("assessment.urls")),
     path("admin/", admin.site.urls),
 ]

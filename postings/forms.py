@@ -2,6 +2,7 @@ import datetime as dt
 
 from django import forms
 from django.db.models import Q
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from cadres.forms import DateInput
@@ -17,6 +18,7 @@ from .models import (
     PostCategory,
     Posting,
 )
+from .rules import TEAM_LIMIT
 
 
 def unit_tree_label(unit: Unit) -> str:
@@ -30,8 +32,11 @@ class UnitTreeChoiceField(forms.ModelChoiceField):
         return unit_tree_label(obj)
 
 
-OVERRIDE_HELP = _(
-    "违反软性规则（同一单位班子同期挂职干部超过2名；非平职或低一职安排）时须填写理由，理由将与您的姓名一并记录在挂职上。"
+OVERRIDE_HELP = format_lazy(
+    _(
+        "违反软性规则（同一单位班子同期挂职干部超过{n}名；非平职或低一职安排）时须填写理由，理由将与您的姓名一并记录在挂职上。"
+    ),
+    n=TEAM_LIMIT,
 )
 
 

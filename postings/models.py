@@ -6,10 +6,13 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from cadres.models import Rank, Role, Unit, jurisdiction_q
+
+from . import rules
 
 
 def midpoint(start: dt.date, end: dt.date) -> dt.date:
@@ -75,9 +78,9 @@ class NominationQuerySet(BatchChildQuerySet):
         """A nomination hangs from its batch and its cadre: both in scope. The
         cadre is tested per nomination (a batch holds hundreds), not by
         listing every cadre in scope (a province holds tens of thousands)."""
-        from cadres.models import Cadre
+        from .scope import cadres_visible_to
 
-        cadre_seen = Cadre.objects.visible_to(user).filter(pk=OuterRef("cadre_id"))
+        cadre_seen = cadres_visible_to(user).filter(pk=OuterRef("cadre_id"))
         return super().visible_to(user).filter(Exists(cadre_seen))
 
 
@@ -688,7 +691,10 @@ class RuleOverride(RecordedAction):
     """A soft rule (2 or 3) set aside for a posting, with the reason and who gave it."""
 
     class Rule(models.TextChoices):
-        TEAM_LIMIT = "team_limit", _("同一班子挂职干部不超过2名")
+        TEAM_LIMIT = (
+            "team_limit",
+            format_lazy(_("同一班子挂职干部不超过{n}名"), n=rules.TEAM_LIMIT),
+        )
         RANK_FIT = "rank_fit", _("平职或低一职安排")
 
     posting = models.ForeignKey(

@@ -17,7 +17,12 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from cadres.ranks import FIT_OFFSETS, REMOTE_TOWNSHIP_RESERVE_RANK, Fit, rank_fit
+
+from .rules import TEAM_LIMIT
+
 RANK_EXACT, RANK_ONE_BELOW = 30.0, 24.0
+RANK_POINTS = {Fit.SAME: RANK_EXACT, Fit.ONE_BELOW: RANK_ONE_BELOW, Fit.UNFIT: 0.0}
 SPECIALITY_MATCH, SPECIALITY_NEUTRAL = 40.0, 15.0
 PREFERENCE_MAX = 15.0
 TEAM_PENALTY = 30.0
@@ -72,11 +77,11 @@ def fit(c: Candidate, p: Post, max_km: int) -> tuple[float, list[str]]:
         why.append(f"岗位不限专业 +{points:.0f}")
     else:
         why.append(f"专业不对口（需{wanted}）+0")
-    if p.rank == c.rank:
-        score += RANK_EXACT
+    rank = rank_fit(c.rank, p.rank)
+    score += RANK_POINTS[rank]
+    if rank is Fit.SAME:
         why.append(f"平职安排 +{RANK_EXACT:.0f}")
-    elif p.rank == c.rank - 1:
-        score += RANK_ONE_BELOW
+    elif rank is Fit.ONE_BELOW:
         why.append(f"低一职安排 +{RANK_ONE_BELOW:.0f}")
     else:
         why.append("职级不符（规则3，需说明理由）+0")
@@ -85,7 +90,7 @@ def fit(c: Candidate, p: Post, max_km: int) -> tuple[float, list[str]]:
         bonus = PREFERENCE_MAX * near
         score += bonus
         why.append(f"女干部就近安排 +{bonus:.1f}")
-    if c.reserve and c.rank == 4 and p.unit_is_township:  # 副处 reserve cadres
+    if c.reserve and c.rank == REMOTE_TOWNSHIP_RESERVE_RANK and p.unit_is_township:
         bonus = PREFERENCE_MAX * (1 - near)
         score += bonus
         why.append(f"副处级后备干部到偏远乡镇 +{bonus:.1f}")
@@ -106,13 +111,15 @@ def fit_matrix(
     score = table[ci][:, pj]
     c_rank = np.array([c.rank for c in candidates])[:, None]
     p_rank = np.array([p.rank for p in posts])[None, :]
-    score += np.where(p_rank == c_rank, RANK_EXACT, 0.0)
-    score += np.where(p_rank == c_rank - 1, RANK_ONE_BELOW, 0.0)
+    for offset, rank in FIT_OFFSETS.items():  # rank_fit, vectorised
+        score += np.where(p_rank - c_rank == offset, RANK_POINTS[rank], 0.0)
     km = np.array([min(p.distance_km, max_km) for p in posts], dtype=float)
     near = 1 - km / max_km if max_km else np.ones(len(posts))
     female = np.array([c.female for c in candidates])[:, None]
     score += np.where(female, PREFERENCE_MAX * near[None, :], 0.0)
-    remote_reserve = np.array([c.reserve and c.rank == 4 for c in candidates])[:, None]
+    remote_reserve = np.array(
+        [c.reserve and c.rank == REMOTE_TOWNSHIP_RESERVE_RANK for c in candidates]
+    )[:, None]
     township = np.array([p.unit_is_township for p in posts])[None, :]
     score += np.where(
         remote_reserve & township, PREFERENCE_MAX * (1 - near)[None, :], 0.0
@@ -153,7 +160,9 @@ def propose(candidates: list[Candidate], posts: list[Post]) -> list[Pairing]:
     crowded = {u for u, n in _overflow(result).items() if n > 0}
     for pairing in result:
         if pairing.post.unit_id in crowded:
-            pairing.reasons.append("该单位班子挂职干部将超过2名（规则2，需说明理由）")
+            pairing.reasons.append(
+                f"该单位班子挂职干部将超过{TEAM_LIMIT}名（规则2，需说明理由）"
+            )
     return result
 
 

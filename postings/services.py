@@ -1,4 +1,3 @@
-import calendar
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
@@ -9,7 +8,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from cadres.models import Cadre, Rank, Role, User, ancestor_paths
+from cadres.models import Rank, Role, User, ancestor_paths
+from cadres.ranks import Fit, rank_fit
+from guazhi.dates import add_months
 
 from . import placement
 from .models import (
@@ -25,9 +26,10 @@ from .models import (
     RuleOverride,
     StatusChange,
 )
+from .rules import TEAM_LIMIT
+from .scope import cadres_in_jurisdiction, cadres_visible_to
 
 ACTIVE_CONFLICT = "该干部已有一项在岗的挂职，同一时间只能有一项在岗挂职（兼任职务请作为该挂职的岗位记录）。"
-TEAM_LIMIT = 2  # rule 2: cadres on posting in one host's leadership team at once
 # 期满 may be processed a little before the last day (hand-over, holidays).
 COMPLETE_EARLY_GRACE = dt.timedelta(days=15)
 LIVE = (Posting.Status.PROPOSED, Posting.Status.ACTIVE)
@@ -108,7 +110,7 @@ def soft_violations(posting: Posting) -> list[SoftViolation]:
             )
         )
     rank, post_rank = posting.cadre.rank, posting.post_rank
-    if post_rank and not (rank - 1 <= post_rank <= rank):
+    if post_rank and rank_fit(rank, post_rank) is Fit.UNFIT:
         found.append(
             SoftViolation(
                 RuleOverride.Rule.RANK_FIT,
@@ -139,18 +141,6 @@ def check_posting(posting: Posting, *, by: User, override_reason: str = "") -> l
 def default_end_date(*, start: dt.date, category: str, batch: Batch | None) -> dt.date:
     months = batch.term_months(category) if batch else DEFAULT_TERMS.get(category, 12)
     return add_months(start, months)
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    month0 = day.month - 1 + months
-    year, month = day.year + month0 // 12, month0 % 12 + 1
-    return day.replace(
-        year=year, month=month, day=min(day.day, month_days(year, month))
-    )
-
-
-def month_days(year: int, month: int) -> int:
-    return calendar.monthrange(year, month)[1]
 
 
 # --- Postings ----------------------------------------------------------------
@@ -443,7 +433,7 @@ def nomination_add(
 ):
     # The batch's own jurisdiction decides, not the wider one of whoever adds:
     # city staff cannot put another county's cadre into a county's batch.
-    in_scope = Cadre.objects.visible_to(by).in_jurisdiction(batch.unit)
+    in_scope = cadres_in_jurisdiction(batch.unit, cadres_visible_to(by))
     if not in_scope.filter(pk=cadre.pk).exists():
         raise ValidationError(
             {"cadre": f"只能推荐本批次管辖范围（{batch.unit.name}）内的干部。"}

@@ -2,12 +2,12 @@ from django.urls import path
 
 from . import views
 
-app_name = "postings"
+# Composed with the posting page (portal) into the "postings" namespace in
+# guazhi/urls.py.
 urlpatterns = [
     path("", views.posting_list, name="list"),
     path("export.xlsx", views.posting_export, name="export"),
     path("new/", views.posting_create, name="create"),
-    path("<int:pk>/", views.posting_detail, name="detail"),
     path("<int:pk>/edit/", views.posting_edit, name="edit"),
     path(
         "<int:pk>/transition/<slug:action>/",

@@ -14,11 +14,8 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from assessment.evaluations import posting_tasks
-from cadres.dossier import mark_locked
-from cadres.host_write import HostWrite, host_write_refusal
-from cadres.models import NoteMonthLock, Rank
-from guazhi.access import role_may_use
+from cadres.models import Rank
+from cadres.policy import role_may_use
 from guazhi.excel import XLSX_CONTENT_TYPE
 from guazhi.forms import submit
 from guazhi.http import AuthenticatedHttpRequest
@@ -55,6 +52,7 @@ from .models import (
 )
 from .placement import Infeasible, team_penalty
 from .placement import propose as placement_propose
+from .rules import TEAM_LIMIT
 
 POSTING_SORTS = {
     "cadre": "cadre__name",
@@ -216,102 +214,6 @@ def posting_create(request: AuthenticatedHttpRequest):
         "form_page.html",
         {"form": form, "title": _("登记挂职"), "cancel_url": reverse("postings:list")},
     )
-
-
-def _relay_chain(posting: Posting, user) -> list[Posting]:
-    """The relay (接力) chain through this posting, earliest first, as far as visible.
-
-    `posting` comes with its successor loaded (select_related), so a posting
-    outside any chain costs no query.
-    """
-    if posting.predecessor_id is None and not hasattr(posting, "successor"):
-        return []
-    visible = Posting.objects.visible_to(user).select_related("cadre")
-    chain, seen = [posting], {posting.pk}
-    while chain[0].predecessor_id and chain[0].predecessor_id not in seen:
-        before = visible.filter(pk=chain[0].predecessor_id).first()
-        if before is None:
-            break
-        chain.insert(0, before)
-        seen.add(before.pk)
-    after = visible.filter(predecessor=chain[-1]).first()
-    while after is not None and after.pk not in seen:
-        chain.append(after)
-        seen.add(after.pk)
-        after = visible.filter(predecessor=after).first()
-    return chain if len(chain) > 1 else []
-
-
-def posting_detail(request: AuthenticatedHttpRequest, pk: int):
-    user = request.user
-    posting = get_object_or_404(
-        Posting.objects.visible_to(user).select_related(
-            "cadre__unit",
-            "sending_unit",
-            "receiving_unit",
-            "created_by",
-            "batch",
-            "successor",
-        ),
-        pk=pk,
-    )
-    notes, locks = _notes_and_locks(posting, user)
-    may_move = role_may_use(user.role, "postings:transition")
-    actions = [
-        (action, label, target)
-        for action, (source, target, label) in services.TRANSITIONS.items()
-        if may_move and posting.status == source
-    ]
-    return render(
-        request,
-        "postings/posting_detail.html",
-        {
-            "posting": posting,
-            "notes": notes,
-            "changes": list(posting.status_changes.select_related("by")),
-            "extensions": list(posting.extensions.select_related("by")),
-            "assignments": list(posting.assignments.select_related("unit")),
-            "overrides": list(posting.overrides.select_related("by")),
-            "chain": _relay_chain(posting, user),
-            "actions": actions,
-            "today": timezone.localdate(),
-            "is_live": posting.status in services.LIVE,
-            "can_file_note": role_may_use(user.role, "cadres:note_create")
-            and not host_write_refusal(posting, user, what=HostWrite.NOTE, locks=locks),
-            # 考核评价 panel, for those who evaluate
-            "evaluation_tasks": posting_tasks(user, posting)
-            if role_may_use(user.role, "assessment:evaluate")
-            else [],
-        },
-    )
-
-
-def _notes_and_locks(posting: Posting, user) -> tuple[list, list]:
-    """The posting's monthly notes, each with `lock_reason` and `may_edit`,
-    and the month locks that may cover them. The edit link shows on the
-    author's unlocked notes only, and to a host leader as far as the
-    host-write rule allows (the last months' notes within the lock window
-    once the posting has ended)."""
-    notes = list(posting.monthly_notes.select_related("author"))
-    locks = list(
-        NoteMonthLock.objects.filter(month__in={n.month for n in notes}).select_related(
-            "unit", "locked_by"
-        )
-    )
-    for note in notes:
-        note.posting = posting
-    mark_locked(notes, locks)
-    may_edit = role_may_use(user.role, "cadres:note_edit")
-    for note in notes:
-        note.may_edit = (
-            may_edit
-            and note.author_id == user.pk
-            and not note.lock_reason
-            and not host_write_refusal(
-                posting, user, what=HostWrite.NOTE, month=note.month, locks=locks
-            )
-        )
-    return notes, locks
 
 
 @require_http_methods(["GET", "POST"])
@@ -687,6 +589,7 @@ def placement(request: AuthenticatedHttpRequest, pk: int):
             "start": batch.mobilised_on or timezone.localdate(),
             "total": round(sum(p.score for p in proposal), 1),
             "penalty": team_penalty(proposal),
+            "team_limit": TEAM_LIMIT,
         },
     )
 

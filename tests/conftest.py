@@ -24,8 +24,10 @@ from django.test import Client
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 from django.urls.resolvers import RoutePattern
 
-from cadres.models import Cadre, MonthlyNote, Role, Unit, User
+from cadres.models import Cadre, Role, Unit, User
+from guazhi.dates import add_months
 from postings.models import Posting, Reminder
+from records.models import MonthlyNote
 from tests.factories import (
     CadreFactory,
     MonthlyNoteFactory,
@@ -123,9 +125,7 @@ class World:
 
 def months_ago(n: int, today: dt.date | None = None) -> dt.date:
     """The first day of the month n months before today's."""
-    today = today or dt.date.today()
-    index = today.year * 12 + today.month - 1 - n
-    return dt.date(index // 12, index % 12 + 1, 1)
+    return add_months((today or dt.date.today()).replace(day=1), -n)
 
 
 def _side(*, name, home, host, leader, reminder_to) -> Side:

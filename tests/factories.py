@@ -11,26 +11,22 @@ import factory
 from django.db.models import Model
 
 from cadres import idcard
-from cadres.models import (
+from cadres.models import Cadre, Rank, Role, Unit, User
+from postings.models import Posting, Reminder
+from records.models import (
     Appraisal,
-    Cadre,
     Commendation,
     FollowUpVisit,
     MonthlyNote,
-    Rank,
     Report,
-    Role,
     SupportNeed,
     Symposium,
     SymposiumAttendance,
     Talk,
     Training,
-    Unit,
-    User,
     Warning,
     WorkLog,
 )
-from postings.models import Posting, Reminder
 
 
 class UnitFactory(factory.django.DjangoModelFactory):

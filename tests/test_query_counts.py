@@ -16,7 +16,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from cadres.models import Attachment, Report, Role, Unit
+from cadres.models import Role, Unit
 from postings.models import (
     Assignment,
     Batch,
@@ -27,6 +27,7 @@ from postings.models import (
     RuleOverride,
     StatusChange,
 )
+from records.models import Attachment, Report
 from tests.factories import (
     CadreFactory,
     CommendationFactory,

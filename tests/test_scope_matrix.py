@@ -16,9 +16,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from cadres.models import Role, User
-from cadres.services import attachment_add
-from guazhi.access import role_may_use
+from cadres.policy import role_may_use
 from postings.models import Batch, Nomination, Posting
+from records.services import attachment_add
 from tests.cadres.files import PNG_BYTES
 from tests.conftest import CADRE_A_NAME, CADRE_B_NAME, Side, all_urls
 from tests.factories import (

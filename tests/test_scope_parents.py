@@ -27,7 +27,7 @@ import pytest
 from django.urls import reverse
 
 from cadres.models import Role, User
-from guazhi.access import role_may_use
+from cadres.policy import role_may_use
 from postings.models import Batch, Nomination, Posting, Reminder
 from tests.conftest import CADRE_A_NAME, CADRE_B_NAME, Side
 from tests.factories import (

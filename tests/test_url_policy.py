@@ -7,7 +7,7 @@ import pytest
 from django.urls import resolve, reverse
 
 from cadres.models import Role
-from guazhi.access import NAMESPACE_POLICY, PUBLIC, URL_POLICY, policy_for, role_may_use
+from cadres.policy import NAMESPACE_POLICY, PUBLIC, URL_POLICY, policy_for, role_may_use
 from tests.conftest import all_urls
 
 # The admin's own login page answers anonymous users itself; for a logged-in

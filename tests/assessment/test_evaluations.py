@@ -11,7 +11,8 @@ from django.urls import reverse
 from assessment import evaluations
 from assessment.config import default_config
 from assessment.models import Assessment, Evaluation, Round
-from cadres.models import Attachment, Report, Role
+from cadres.models import Role
+from records.models import Attachment, Report
 from tests.assessment.factories import make_round, make_version
 from tests.conftest import CADRE_A_NAME, CADRE_B_NAME, form_errors, months_ago
 from tests.factories import (

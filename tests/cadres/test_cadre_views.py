@@ -32,7 +32,7 @@ def _form(unit, **changes) -> dict:
 
 
 def _listed(response) -> list[str]:
-    # The page's rows are cadres.views.CadreRow values.
+    # The page's rows are portal.views.CadreRow values.
     return [row.name for row in response.context["page_obj"]]
 
 

@@ -9,9 +9,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from cadres import dossier
-from cadres.models import Appraisal, NoteMonthLock, SupportNeed
+from portal import dossier
 from postings.models import Posting
+from records import rules
+from records.models import Appraisal, NoteMonthLock, SupportNeed
 from tests.conftest import CADRE_A_NAME, months_ago
 from tests.factories import (
     AppraisalFactory,
@@ -136,7 +137,7 @@ def test_the_summary_panel(login, org_a, world, host_a):
     summary = _page(login(org_a), world.a.cadre).context["summary"]
     assert summary.current == posting
     assert summary.days_served == (TODAY() - posting.start_date).days + 1
-    expected = dossier.expected_note_months(posting, TODAY())
+    expected = rules.expected_note_months(posting, TODAY())
     assert summary.notes_expected == len(expected) > 1
     assert summary.notes_filed == 1  # world.a.note
     assert summary.warning_level == "yellow" and summary.warning_points == 7
@@ -259,7 +260,7 @@ def test_the_print_view_holds_the_whole_dossier_oldest_first(
 
 
 def test_css_strings_cannot_break_out_of_the_style_block():
-    from cadres.views import css_string
+    from portal.views import css_string
 
     escaped = css_string('</style><script>"x"')
     assert "<" not in escaped and '"x' not in escaped
@@ -312,7 +313,7 @@ def test_the_export_guards_against_formulas(login, org_a, world):
 
 def test_the_months_owed_a_note(world):
     posting = world.a.posting
-    months = dossier.expected_note_months(posting, TODAY())
+    months = rules.expected_note_months(posting, TODAY())
     assert months[0] == posting.start_date.replace(day=1)
     assert months[-1] == months_ago(1, TODAY())
 

@@ -10,7 +10,8 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from cadres.models import (
+from postings.models import Posting
+from records.models import (
     Commendation,
     FollowUpVisit,
     SupportNeed,
@@ -20,7 +21,6 @@ from cadres.models import (
     Warning,
     WorkLog,
 )
-from postings.models import Posting
 from tests.conftest import CADRE_A_NAME, CADRE_B_NAME, form_errors
 from tests.factories import (
     PostingFactory,

@@ -11,10 +11,10 @@ from django.utils import timezone
 
 from assessment import evaluations
 from assessment.models import Evaluation, Round
-from cadres import services
-from cadres.dossier import month_end
-from cadres.host_write import HostWrite, ended_refusal, host_write_refusal
-from cadres.models import (
+from postings.models import Posting
+from records import services
+from records.host_write import HostWrite, ended_refusal, host_write_refusal
+from records.models import (
     Appraisal,
     MonthlyNote,
     NoteMonthLock,
@@ -23,7 +23,7 @@ from cadres.models import (
     Talk,
     Warning,
 )
-from postings.models import Posting
+from records.rules import month_end
 from tests.assessment.factories import make_round
 from tests.conftest import form_errors, months_ago
 from tests.factories import MonthlyNoteFactory, SupportNeedFactory

@@ -5,9 +5,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from cadres.models import MonthlyNote, Role
-from cadres.services import month_days, monthly_note_file
+from cadres.models import Role
+from guazhi.dates import month_days
 from postings.models import Posting
+from records.models import MonthlyNote
+from records.services import monthly_note_file
 from tests.conftest import form_errors, months_ago
 from tests.factories import (
     CadreFactory,

@@ -4,8 +4,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from cadres.models import MonthlyNote, NoteMonthLock, Role
-from cadres.services import monthly_note_update, note_locked, note_month_lock
+from cadres.models import Role
+from records.models import MonthlyNote, NoteMonthLock
+from records.services import monthly_note_update, note_locked, note_month_lock
 from tests.conftest import form_errors, months_ago
 from tests.factories import MonthlyNoteFactory, UserFactory
 

@@ -8,10 +8,10 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from cadres import attachments
-from cadres.dossier import report_due_dates
-from cadres.models import Attachment, Report
-from cadres.services import report_file
+from records import attachments
+from records.models import Attachment, Report
+from records.rules import report_due_dates
+from records.services import report_file
 from tests.cadres.files import (
     DOCX_BYTES,
     EXE_BYTES,

@@ -7,9 +7,10 @@ from django.db.models import Count
 from django.utils import timezone
 
 from cadres import idcard
-from cadres.demo import PASSWORD
-from cadres.models import Cadre, MonthlyNote, Role, Unit, User
+from cadres.models import Cadre, Role, Unit, User
+from portal.demo import PASSWORD
 from postings.models import Posting, Reminder
+from records.models import MonthlyNote
 
 
 @pytest.fixture(autouse=True)
@@ -109,8 +110,8 @@ def test_seed_demo_resets_demo_passwords():
 
 @pytest.mark.django_db
 def test_seed_demo_gives_the_demo_cadre_a_lived_in_dossier():
-    from cadres.dossier import load_dossier
-    from cadres.models import Appraisal, Symposium, WorkLog
+    from portal.dossier import load_dossier
+    from records.models import Appraisal, Symposium, WorkLog
 
     seed()
     ganbu = User.objects.get(username="ganbu")

@@ -8,10 +8,11 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from cadres.dossier import warning_level
-from cadres.models import Appraisal, Role, Warning
-from cadres.services import appraisal_save, warning_file, warning_revoke
+from cadres.models import Role
 from postings.models import Reminder
+from records.models import Appraisal, Warning
+from records.rules import warning_level
+from records.services import appraisal_save, warning_file, warning_revoke
 from tests.conftest import form_errors
 from tests.factories import UserFactory, WarningFactory
 

@@ -5,9 +5,10 @@ import datetime as dt
 import pytest
 
 from cadres import idcard
-from cadres.models import Attachment, Cadre, MonthlyNote, Role, Talk, User, WorkLog
+from cadres.models import Cadre, Role, User
 from cadres.services import unit_create
 from postings.models import Posting
+from records.models import Attachment, MonthlyNote, Talk, WorkLog
 from tests.cadres.files import EXE_BYTES, PDF_BYTES
 from tests.e2e.pages import PASSWORD, login, logout, nav, submit
 

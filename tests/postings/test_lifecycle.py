@@ -16,10 +16,11 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from cadres.models import MonthlyNote, Role
+from cadres.models import Role
 from postings import services
 from postings.models import Assignment, Extension, Posting, StatusChange
 from postings.services import ACTIVE_CONFLICT
+from records.models import MonthlyNote
 from tests.conftest import CADRE_A_NAME, form_errors, months_ago
 from tests.factories import (
     CadreFactory,

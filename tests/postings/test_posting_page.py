@@ -7,8 +7,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from assessment.models import Evaluation
-from cadres.models import NoteMonthLock
 from postings.models import Posting, RuleOverride, StatusChange
+from records.models import NoteMonthLock
 from tests.assessment.factories import make_round
 from tests.factories import MonthlyNoteFactory, PostingFactory
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.db.models import ForeignKey, Model
 
-from .dossier import display
+from .display import display
 
 # Context every version shares; listing it under "created with" says nothing.
 SKIPPED = {"id", "posting", "created_at", "version"}

@@ -19,7 +19,7 @@ same rows. Unit ids are assigned here (after the highest existing id) because a
 unit's materialised path contains its own id.
 
 The name lists and the per-row helpers (names, ID numbers, positions, titles,
-work texts) are the small demo's, from `cadres.demo`.
+work texts) are the small demo's, from `portal.demo`.
 """
 
 import datetime as dt
@@ -34,6 +34,9 @@ from django.utils import timezone
 
 from assessment.config import default_config
 from assessment.models import Assessment, Round, Template, TemplateVersion
+from cadres.models import Cadre, Rank, Role, Unit, User
+from guazhi.dates import add_months
+from portal import demo
 from postings.models import (
     Batch,
     Nomination,
@@ -43,8 +46,9 @@ from postings.models import (
     midpoint,
 )
 from postings.services import reminders_sweep_midterm
+from records.models import MonthlyNote, Report, Warning, WorkLog
+from records.rules import warning_level
 
-from . import demo
 from .demo import (
     AGE_RANGE,
     PASSWORD,
@@ -54,22 +58,9 @@ from .demo import (
     TOWNSHIP_RANK_WEIGHTS,
     DemoBuilder,
     UnitInfo,
-    add_months,
     weekdays_in,
 )
 from .demo_dossier import LOG_TEXTS
-from .dossier import warning_level
-from .models import (
-    Cadre,
-    MonthlyNote,
-    Rank,
-    Report,
-    Role,
-    Unit,
-    User,
-    Warning,
-    WorkLog,
-)
 
 SEED = 20260315
 MARKER_UNIT = "江东省"

@@ -19,10 +19,11 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cadres.models import Role
 from postings.models import Posting
 
-from .dossier import first_open_month, month_lock_reason
-from .models import NoteMonthLock, Role
+from .models import NoteMonthLock
+from .rules import first_open_month, month_lock_reason
 
 
 class HostWrite(StrEnum):

@@ -8,8 +8,9 @@ import datetime as dt
 from django.utils import timezone
 
 from guazhi.excel import ColumnSpec, Sheet, build_sheets
+from records.display import display, field_label
 
-from .dossier import KINDS, Dossier, Kind, display, field_label
+from .dossier import KINDS, Dossier, Kind
 
 WIDE = 40
 

@@ -6,212 +6,48 @@ merged timeline, the due schedules, the completeness of each posting and the
 summary panel. The page, the print view and the Excel export all use it.
 """
 
-import calendar
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.conf import settings
-from django.db.models import Count, IntegerField, Model, OuterRef, QuerySet, Subquery
+from django.db.models import Model
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from assessment.models import Assessment, Round
-from guazhi.access import role_may_use
+from cadres.models import Cadre
+from cadres.policy import role_may_use
 from postings.models import Posting
-
-from .models import (
-    Appraisal,
+from records.kinds import KINDS, Kind, record_fields
+from records.models import (
     Attachment,
-    Cadre,
-    Commendation,
-    FollowUpVisit,
     MonthlyNote,
     NoteMonthLock,
     Report,
     SupportNeed,
     SymposiumAttendance,
-    Talk,
-    Training,
     Warning,
     WorkLog,
+)
+from records.rules import (
+    Slot,
+    expected_note_months,
+    has_ended,
+    note_lock_reason,
+    period_points,
+    report_schedule,
+    term_end,
+    warning_level,
 )
 
 # --- Dates and schedules -----------------------------------------------------
 
 
-def add_months(day: dt.date, months: int) -> dt.date:
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    last = calendar.monthrange(year, month + 1)[1]
-    return dt.date(year, month + 1, min(day.day, last))
-
-
-def month_end(month: dt.date) -> dt.date:
-    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
-
-
-def term_end(posting: Posting) -> dt.date:
-    return posting.ended_on or posting.planned_end_date
-
-
-def has_ended(posting: Posting) -> bool:
-    return posting.status in (Posting.Status.COMPLETED, Posting.Status.ENDED_EARLY)
-
-
-def expected_note_months(posting: Posting, today: dt.date) -> list[dt.date]:
-    """Months of the term that have ended: each is owed a monthly note."""
-    if posting.status == Posting.Status.PROPOSED:
-        return []
-    months, month = [], posting.start_date.replace(day=1)
-    last, current = term_end(posting).replace(day=1), today.replace(day=1)
-    while month <= last and month < current:
-        months.append(month)
-        month = (
-            month.replace(month=month.month + 1)
-            if month.month < 12
-            else month.replace(year=month.year + 1, month=1)
-        )
-    return months
-
-
-def report_due_dates(posting: Posting) -> dict[str, list[dt.date]]:
-    """When each kind of report falls due (seed 004, DOMAIN.md rule 8).
-
-    A written report every six months, one research report a month before the
-    end, the end-of-term summary at the end, and a self-review (述职) at the
-    mid-term and the end-of-term assessments.
-    """
-    end = term_end(posting)
-    semiannual, k = [], 1
-    while (due := add_months(posting.start_date, 6 * k)) < end:
-        semiannual.append(due)
-        k += 1
-    research = max(posting.start_date, end - dt.timedelta(days=30))
-    reviews = sorted({d for d in (posting.midterm_date, end) if d <= end})
-    return {
-        Report.Kind.SEMIANNUAL: semiannual,
-        Report.Kind.RESEARCH: [research],
-        Report.Kind.FINAL_SUMMARY: [end],
-        Report.Kind.SELF_REVIEW: reviews,
-    }
-
-
-def open_report_slots(posting: Posting, filed: dict[str, int]) -> dict[str, dt.date]:
-    """The next unfilled due date per report kind, given how many are filed."""
-    return {
-        kind: dates[filed.get(kind, 0)]
-        for kind, dates in report_due_dates(posting).items()
-        if filed.get(kind, 0) < len(dates)
-    }
-
-
-@dataclass(frozen=True)
-class Slot:
-    kind: str
-    due: dt.date
-    report: Report | None
-
-    @property
-    def label(self) -> str:
-        return str(Report.Kind(self.kind).label)
-
-
-def report_schedule(posting: Posting, reports: list[Report]) -> list[Slot]:
-    """Due slots in date order; the n-th report of a kind fills its n-th slot."""
-    by_kind = defaultdict(list)
-    for report in sorted(reports, key=lambda r: (r.due_date, r.pk)):
-        by_kind[report.kind].append(report)
-    slots = []
-    for kind, dates in report_due_dates(posting).items():
-        filed = by_kind[kind]
-        slots += [
-            Slot(kind, due, filed[i] if i < len(filed) else None)
-            for i, due in enumerate(dates)
-        ]
-    return sorted(slots, key=lambda s: s.due)
-
-
 # --- Month locks and warning levels -------------------------------------------
-
-
-def first_open_month(today: dt.date) -> dt.date:
-    """The earliest month whose notes the automatic lock leaves open `today`:
-    a month locks by itself `MONTHLY_NOTE_LOCK_DAYS` days after its end."""
-    return (today - dt.timedelta(days=settings.MONTHLY_NOTE_LOCK_DAYS)).replace(day=1)
-
-
-def month_lock_reason(
-    posting: Posting, month: dt.date, locks: list[NoteMonthLock], today: dt.date
-) -> str:
-    """Why notes of `month` on `posting` may no longer be written, or "" while
-    they may: a lock of org staff over the posting, or the automatic one."""
-    month = month.replace(day=1)
-    for lock in locks:
-        if lock.month == month and lock.covers(posting):
-            return _("%(month)s的月小结已由%(who)s于%(at)s锁定，不能再修改。") % {
-                "month": f"{month:%Y年%m月}",
-                "who": lock.locked_by,
-                "at": timezone.localtime(lock.locked_at).strftime("%Y-%m-%d"),
-            }
-    if month < first_open_month(today):
-        return _("%(month)s的月小结在月末%(days)s天后已自动锁定，不能再修改。") % {
-            "month": f"{month:%Y年%m月}",
-            "days": settings.MONTHLY_NOTE_LOCK_DAYS,
-        }
-    return ""
-
-
-def note_lock_reason(
-    note: MonthlyNote, locks: list[NoteMonthLock], today: dt.date
-) -> str:
-    """Why a monthly note may no longer be edited, or "" while it may."""
-    return month_lock_reason(note.posting, note.month, locks, today)
-
-
-def mark_locked(notes, locks=None) -> None:
-    """Set `lock_reason` on each note ("" while editable), one query for all
-    (none when the caller has read the locks that may cover them)."""
-    notes = list(notes)
-    if locks is None:
-        locks = NoteMonthLock.objects.filter(
-            month__in={n.month for n in notes}
-        ).select_related("unit", "locked_by")
-    locks, today = list(locks), timezone.localdate()
-    for note in notes:
-        note.lock_reason = note_lock_reason(note, locks, today)
 
 
 # Reports falling due within this many days count as "due" on the summary.
 DUE_SOON_DAYS = 30
-
-LEVEL_ORDER = [
-    Warning.Level.NONE,
-    Warning.Level.BLUE,
-    Warning.Level.YELLOW,
-    Warning.Level.RED,
-]
-
-
-def warning_level(points: int) -> str:
-    """The level that a period's points reach (thresholds in settings)."""
-    level = Warning.Level.NONE
-    for candidate in LEVEL_ORDER[1:]:
-        if points >= settings.WARNING_THRESHOLDS[candidate.value]:
-            level = candidate
-    return level
-
-
-def period_points(warnings, *, on: dt.date) -> int:
-    """Points of the warnings in force within the period that ends on `on`."""
-    since = on - dt.timedelta(days=settings.WARNING_PERIOD_DAYS)
-    return sum(
-        w.points
-        for w in warnings
-        if w.status == Warning.Status.ACTIVE and since < w.occurred_on <= on
-    )
 
 
 def latest_assessment_grade(assessments) -> str | None:
@@ -224,249 +60,6 @@ def latest_assessment_grade(assessments) -> str | None:
 
 
 # --- Record kinds ----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Kind:
-    """How one record kind appears in the dossier, the print view and the export."""
-
-    key: str
-    model: type[Model]
-    date: Callable  # record -> the date it is about
-    title: Callable  # record -> one line
-    fields: tuple[str, ...]
-    edit_url: str = ""  # URL name of the author's edit page
-    history: str = ""  # key of the record's history page
-    name: str = ""  # when not the model's verbose name
-    related: tuple[str, ...] = ("author",)  # select_related: who filed it
-    # (posting ids, user) -> the kind's records, if not the plain query
-    queryset: Callable | None = None
-    finish: Callable | None = None  # (rows, user): what the rows need after loading
-
-    @property
-    def label(self) -> str:
-        return str(self.name or self.model._meta.verbose_name)
-
-    def records(self, posting_ids: list[int], user) -> QuerySet:
-        """The kind's records of the postings `posting_ids` (already scoped)."""
-        if self.queryset:
-            return self.queryset(posting_ids, user)
-        return self.model.objects.filter(posting_id__in=posting_ids).select_related(
-            *self.related
-        )
-
-
-def _local_date(value: dt.datetime) -> dt.date:
-    return timezone.localtime(value).date()
-
-
-def _assessments(posting_ids: list[int], user) -> QuerySet:
-    """考核结果: the assessments `user` may see (for org staff: their round
-    too) of the postings whose round has closed (their results are stored),
-    each with `ranked` (how many were ranked in the round)."""
-    ranked = (
-        Assessment.objects.filter(round=OuterRef("round_id"), rank__isnull=False)
-        .order_by()
-        .values("round")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return (
-        Assessment.objects.visible_to(user)
-        .filter(posting_id__in=posting_ids, round__status=Round.Status.CLOSED)
-        .select_related("round__unit")
-        .defer("detail")
-        .annotate(ranked=Subquery(ranked, output_field=IntegerField()))
-    )
-
-
-def _finish_assessments(rows, user) -> None:
-    """Each assessment gets `author` (the round's unit) and `created_at` (the
-    close) for the timeline, and `detail_url` when `user` may open the
-    explanation (whoever may open it sees the round: `_assessments`)."""
-    may_open = role_may_use(user.role, "assessment:assessment_detail")
-    for a in rows:
-        a.author, a.created_at = a.round.unit, a.round.closed_at
-        a.detail_url = (
-            reverse("assessment:assessment_detail", args=[a.pk]) if may_open else ""
-        )
-
-
-def _assessment_title(a) -> str:
-    text = _("%(round)s（%(kind)s）：%(grade)s") % {
-        "round": a.round.name,
-        "kind": a.round.get_kind_display(),
-        "grade": a.get_grade_display() or _("未评定"),
-    }
-    if a.score is not None:
-        text += _("，%(score)s分") % {"score": a.score}
-    if a.rank:
-        text += _("，第%(rank)s名/共%(n)s人") % {"rank": a.rank, "n": a.ranked}
-    return text
-
-
-KINDS = [
-    Kind(
-        "worklog",
-        WorkLog,
-        date=lambda r: r.date,
-        title=lambda r: _("工作日志"),
-        fields=("content",),
-        edit_url="cadres:worklog_edit",
-    ),
-    Kind(
-        "note",
-        MonthlyNote,
-        date=lambda r: month_end(r.month),
-        title=lambda r: _("%(m)s月小结") % {"m": f"{r.month:%Y年%m月}"},
-        fields=(
-            "days_present",
-            "days_absent",
-            "days_leave",
-            "work_done",
-            "learning",
-            "conduct",
-            "comment",
-        ),
-        edit_url="cadres:note_edit",
-        history="note",
-    ),
-    Kind(
-        "report",
-        Report,
-        date=lambda r: _local_date(r.created_at),
-        title=lambda r: f"{r.get_kind_display()}：{r.title}",
-        fields=("kind", "title", "due_date", "body"),
-        edit_url="cadres:report_edit",
-        history="report",
-    ),
-    Kind(
-        "talk",
-        Talk,
-        date=lambda r: r.talked_on,
-        title=lambda r: _("%(a)s 与 %(b)s 谈心谈话") % {"a": r.talker, "b": r.talkee},
-        fields=("talker", "talkee", "content", "outcome", "follow_up"),
-        edit_url="cadres:talk_edit",
-    ),
-    Kind(
-        "symposium",
-        SymposiumAttendance,
-        date=lambda r: r.symposium.held_on,
-        title=lambda r: r.symposium.title,
-        fields=(),
-        name=_("座谈会"),
-        related=("symposium__author",),
-    ),
-    Kind(
-        "training",
-        Training,
-        date=lambda r: r.start_date,
-        title=lambda r: r.name,
-        fields=("name", "organiser", "start_date", "end_date", "hours", "result"),
-        edit_url="cadres:training_edit",
-    ),
-    Kind(
-        "commendation",
-        Commendation,
-        date=lambda r: r.awarded_on,
-        title=lambda r: r.title,
-        fields=("title", "issuer", "description"),
-        edit_url="cadres:commendation_edit",
-    ),
-    Kind(
-        "visit",
-        FollowUpVisit,
-        date=lambda r: r.visited_on,
-        title=lambda r: _("回访：%(who)s") % {"who": r.visitors},
-        fields=("visitors", "findings", "feedback"),
-        edit_url="cadres:visit_edit",
-    ),
-    Kind(
-        "support",
-        SupportNeed,
-        date=lambda r: r.raised_on,
-        title=lambda r: f"{r.get_category_display()}（{r.get_status_display()}）",
-        fields=(
-            "category",
-            "status",
-            "description",
-            "resolution",
-            "resolved_by",
-            "resolved_at",
-        ),
-        related=("author", "resolved_by"),
-    ),
-    Kind(
-        "warning",
-        Warning,
-        date=lambda r: r.occurred_on,
-        title=lambda r: (
-            _("%(level)s · %(dim)s方面扣%(points)s分")
-            % {
-                "level": r.get_level_display(),
-                "dim": r.get_dimension_display(),
-                "points": r.points,
-            }
-        ),
-        fields=(
-            "level",
-            "dimension",
-            "points",
-            "period_points",
-            "description",
-            "status",
-            "revoke_reason",
-            "revoked_by",
-            "revoked_at",
-        ),
-        history="warning",
-        related=("author", "revoked_by"),
-    ),
-    Kind(
-        "appraisal",
-        Appraisal,
-        date=lambda r: _local_date(r.submitted_at or r.updated_at),
-        title=lambda r: _("组织鉴定（%(s)s）") % {"s": r.get_status_display()},
-        fields=("status", "political", "performance", "conduct", "overall"),
-        history="appraisal",
-    ),
-    Kind(
-        "assessment",
-        Assessment,
-        date=lambda r: r.round.period_end,
-        title=_assessment_title,
-        fields=("score", "raw_grade", "grade", "grade_reason"),
-        name=_("考核结果"),
-        queryset=_assessments,
-        finish=_finish_assessments,
-    ),
-]
-KIND_BY_KEY = {k.key: k for k in KINDS}
-
-
-def display(record: Model, name: str) -> str:
-    """A field's value as the dossier shows it: choice labels, local dates."""
-    value = getattr(record, name)
-    if value is None or value == "":
-        return ""
-    if record._meta.get_field(name).choices:
-        return str(getattr(record, f"get_{name}_display")())
-    if isinstance(value, dt.datetime):
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, dt.date):
-        return value.strftime("%Y-%m-%d")
-    return str(value)
-
-
-def field_label(model: type[Model], name: str) -> str:
-    return str(model._meta.get_field(name).verbose_name)
-
-
-def record_fields(key: str, record: Model) -> list[tuple[str, str]]:
-    """(label, value) of the fields a kind shows, the empty ones left out."""
-    spec = KIND_BY_KEY[key]
-    pairs = [(field_label(spec.model, n), display(record, n)) for n in spec.fields]
-    return [(label, value) for label, value in pairs if value]
 
 
 # --- Loading a dossier ------------------------------------------------------
@@ -657,7 +250,7 @@ class Dossier:
     def host_refusal(self, user, record) -> str:
         """The host-write rule on changing `record` (cadres.host_write)."""
         # Imported here: the rule reads the month locks defined above.
-        from .host_write import HostWrite, host_write_refusal
+        from records.host_write import HostWrite, host_write_refusal
 
         if isinstance(record, MonthlyNote):
             return host_write_refusal(

@@ -3,7 +3,7 @@ import time
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from cadres import demo, demo_large
+from portal import demo, demo_large
 
 
 class Command(BaseCommand):

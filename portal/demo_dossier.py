@@ -12,10 +12,10 @@ import datetime as dt
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from cadres.models import User
+from guazhi.dates import add_months
 from postings.models import Posting
-
-from .dossier import add_months, report_due_dates
-from .models import (
+from records.models import (
     Appraisal,
     Commendation,
     FollowUpVisit,
@@ -26,10 +26,10 @@ from .models import (
     SymposiumAttendance,
     Talk,
     Training,
-    User,
     Warning,
     WorkLog,
 )
+from records.rules import report_due_dates
 
 LOG_TEXTS = [
     "上午参加镇党委会，研究秋冬季人居环境整治；下午到{v}走访脱贫户{n}户。",

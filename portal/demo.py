@@ -9,7 +9,6 @@ Every random choice comes from one seeded generator; dates are relative to
 today so that active postings are current and reminders are due.
 """
 
-import calendar
 import datetime as dt
 import random
 import unicodedata
@@ -19,6 +18,10 @@ from decimal import Decimal
 from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
+from cadres import idcard
+from cadres.models import Cadre, Rank, Role, Unit, User
+from cadres.services import unit_create
+from guazhi.dates import add_months, month_days
 from postings.models import (
     Batch,
     Nomination,
@@ -28,11 +31,9 @@ from postings.models import (
     guess_category,
 )
 from postings.services import reminders_sweep_midterm
+from records.models import MonthlyNote
 
-from . import idcard
 from .demo_dossier import build_dossier
-from .models import Cadre, MonthlyNote, Rank, Role, Unit, User
-from .services import unit_create
 
 SEED = 20261121
 PASSWORD = "guazhi-demo-2026"
@@ -247,14 +248,8 @@ COMMENTS = [
 ]
 
 
-def add_months(day: dt.date, months: int) -> dt.date:
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
 def weekdays_in(month: dt.date) -> int:
-    days = calendar.monthrange(month.year, month.month)[1]
+    days = month_days(month)
     return sum(1 for d in range(1, days + 1) if month.replace(day=d).weekday() < 5)
 
 
