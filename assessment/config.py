@@ -13,6 +13,8 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
+from records.rules import SERIOUS_WARNING_LEVELS
+
 from .models import GRADE_ORDER, Dimension, Grade, Source
 
 DEFAULT_CONFIG: dict = {
@@ -49,7 +51,8 @@ DIMENSION_CODES = [d.value for d in Dimension]
 SOURCE_CODES = [s.value for s in Source]
 GRADE_CODES = [g.value for g in GRADE_ORDER]
 THRESHOLD_GRADES = ["excellent", "competent", "basic"]
-WARNING_LEVELS = ["red", "yellow"]
+# The levels a round may cap a grade at (rule 9), the most severe first.
+WARNING_LEVELS = list(reversed(SERIOUS_WARNING_LEVELS))
 
 
 def default_config() -> dict:

@@ -25,6 +25,7 @@ from simple_history.utils import bulk_update_with_history
 
 from guazhi.queries import correlated_count
 from records.models import Warning
+from records.rules import warning_severity
 
 from . import scoring
 from .config import Rules
@@ -130,10 +131,9 @@ def _warnings(round_: Round, posting_ids) -> dict[int, tuple[str, int]]:
         occurred_on__gte=round_.period_start,
         occurred_on__lte=round_.period_end,
     ).values_list("posting_id", "level")
-    order = scoring.WARNING_ORDER
     for posting_id, level in rows:
         top, n = found.get(posting_id, ("", 0))
-        if not top or order.index(level) > order.index(top):
+        if not top or warning_severity(level) > warning_severity(top):
             top = level
         found[posting_id] = (top, n + 1)
     return found

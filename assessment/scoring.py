@@ -32,7 +32,9 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+
+from records.models import Warning
+from records.rules import SERIOUS_WARNING_LEVELS, warning_severity
 
 from .config import DIMENSION_CODES, Rules
 from .models import GRADE_ORDER, Dimension, Grade, Source
@@ -40,9 +42,9 @@ from .models import GRADE_ORDER, Dimension, Grade, Source
 HUNDRED = Decimal(100)
 CENT = Decimal("0.01")
 
-WARNING_LABELS = {"red": gettext_lazy("红色预警"), "yellow": gettext_lazy("黄色预警")}
-# Warning levels from the mildest; only yellow and red cap a grade.
-WARNING_ORDER = ["none", "blue", "yellow", "red"]
+
+def warning_label(level: str) -> str:
+    return str(Warning.Level(level).label) if level else ""
 
 
 def q2(value: Decimal) -> Decimal:
@@ -462,10 +464,16 @@ def cap_for(level: str, rules: Rules) -> str | None:
     """The grade a warning of `level` caps at; a red warning is never milder
     than a yellow one, so without a red cap the yellow one applies."""
     caps = rules.caps
-    if level == "red":
-        return caps.get("red") or caps.get("yellow")
-    if level == "yellow":
-        return caps.get("yellow")
+    if level not in SERIOUS_WARNING_LEVELS:
+        return None
+    milder = [
+        lvl
+        for lvl in SERIOUS_WARNING_LEVELS
+        if warning_severity(lvl) <= warning_severity(level)
+    ]
+    for candidate in reversed(milder):
+        if caps.get(candidate):
+            return caps[candidate]
     return None
 
 
@@ -476,13 +484,13 @@ def apply_cap(result: Result, level: str, rules: Rules) -> None:
         result.grade = cap
         info["applied"] = True
         info["reason"] = _("%(level)s封顶为%(cap)s") % {
-            "level": WARNING_LABELS[level],
+            "level": warning_label(level),
             "cap": grade_label(cap),
         }
         result.reasons.append(info["reason"])
     elif cap:
         info["reason"] = _("有%(level)s，等次未超过封顶（%(cap)s），不调整") % {
-            "level": WARNING_LABELS[level],
+            "level": warning_label(level),
             "cap": grade_label(cap),
         }
     result.explanation["cap"] = info
@@ -498,7 +506,7 @@ def score_assessment(a: AssessmentIn, rules: Rules) -> Result:
         "warnings": {
             "count": a.warning_count,
             "level": a.warning_level,
-            "label": str(WARNING_LABELS.get(a.warning_level, "")),
+            "label": warning_label(a.warning_level),
         },
         "thresholds": rules.thresholds,
         "turnout": next((e["turnout"] for e in entries if "turnout" in e), None),

@@ -154,20 +154,27 @@ def mark_locked(notes, locks=None) -> None:
         note.lock_reason = note_lock_reason(note, locks, today)
 
 
-LEVEL_ORDER = [
-    Warning.Level.NONE,
-    Warning.Level.BLUE,
-    Warning.Level.YELLOW,
-    Warning.Level.RED,
+# 蓝黄红三级预警 (seed 001, 《领导干部日常行为量化监督管理蓝黄红三级预警实施办法》;
+# DOMAIN.md rule 9), from the mildest: the order of Warning.Level's members.
+WARNING_LEVELS_MILDEST_FIRST: tuple[str, ...] = tuple(Warning.Level.values)
+# Yellow and red: the org staff are told at once, and a round may cap a grade.
+SERIOUS_WARNING_LEVELS: tuple[str, ...] = WARNING_LEVELS_MILDEST_FIRST[
+    WARNING_LEVELS_MILDEST_FIRST.index(Warning.Level.YELLOW) :
 ]
+
+
+def warning_severity(level: str) -> int:
+    """How severe a warning level is: 0 for none, up to red (seed 001's
+    蓝黄红三级预警); compare levels with this, never by their names."""
+    return WARNING_LEVELS_MILDEST_FIRST.index(level)
 
 
 def warning_level(points: int) -> str:
     """The level that a period's points reach (thresholds in settings)."""
     level = Warning.Level.NONE
-    for candidate in LEVEL_ORDER[1:]:
-        if points >= settings.WARNING_THRESHOLDS[candidate.value]:
-            level = candidate
+    for candidate in WARNING_LEVELS_MILDEST_FIRST[1:]:
+        if points >= settings.WARNING_THRESHOLDS[candidate]:
+            level = Warning.Level(candidate)
     return level
 
 

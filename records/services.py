@@ -366,7 +366,7 @@ def symposium_hold(
     return symposium
 
 
-NOTIFIED_LEVELS = (Warning.Level.YELLOW, Warning.Level.RED)
+NOTIFIED_LEVELS = rules.SERIOUS_WARNING_LEVELS
 
 
 @transaction.atomic

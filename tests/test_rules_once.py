@@ -234,3 +234,41 @@ def test_the_team_limit_labels_show_the_constant():
 
     assert f"{TEAM_LIMIT}名" in str(RuleOverride.Rule.TEAM_LIMIT.label)
     assert f"{TEAM_LIMIT}名" in str(OVERRIDE_HELP)
+
+
+# --- Warning levels ---------------------------------------------------------------
+
+
+def test_warning_levels_run_from_the_mildest_to_red():
+    from records.rules import SERIOUS_WARNING_LEVELS, warning_severity
+
+    order = ["none", "blue", "yellow", "red"]
+    assert sorted(order, key=warning_severity) == order
+    assert SERIOUS_WARNING_LEVELS == ("yellow", "red")
+
+
+def test_the_warning_order_is_written_once():
+    """The level order is Warning.Level's; nobody lists the levels again."""
+    listed = re.compile(
+        r"""["']blue["']\s*,\s*["']yellow["']|["']red["']\s*,\s*["']yellow["']\]"""
+    )
+    found = [
+        str(path.relative_to(ROOT))
+        for path in _sources((".py",))
+        if listed.search(path.read_text(encoding="utf-8"))
+    ]
+    assert found == []
+
+
+def test_a_red_warning_without_a_red_cap_takes_the_yellow_one():
+    from assessment.config import Rules, default_config
+    from assessment.scoring import cap_for
+
+    config = default_config()
+    config["caps"] = {"yellow": "competent"}
+    rules = Rules(config)
+    assert cap_for("red", rules) == "competent"
+    assert cap_for("yellow", rules) == "competent"
+    assert cap_for("blue", rules) is None
+    config["caps"] = {"red": "basic", "yellow": "competent"}
+    assert cap_for("red", Rules(config)) == "basic"
