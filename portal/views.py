@@ -33,8 +33,7 @@ from guazhi.listing import (
 )
 from portal import dossier, exports
 from postings import services as posting_services
-from postings.models import Posting
-from postings.scope import cadres_visible_to
+from postings.models import Posting, cadres_visible_to
 from records.host_write import HostWrite, host_write_refusal
 from records.models import NoteMonthLock
 from records.rules import mark_locked

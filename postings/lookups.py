@@ -4,8 +4,7 @@ postings) and postings. Registered in cadres.lookups by PostingsConfig.ready."""
 from cadres.lookups import Source, register
 from cadres.models import Cadre
 
-from .models import Posting
-from .scope import cadres_visible_to
+from .models import Posting, cadres_visible_to
 
 
 def cadre_label(cadre: Cadre) -> str:

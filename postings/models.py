@@ -3,14 +3,14 @@ from collections import Counter
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from cadres.models import Rank, Role, Unit, jurisdiction_q
+from cadres.models import Cadre, Rank, Role, Unit, jurisdiction_q
 
 from . import rules
 
@@ -78,8 +78,6 @@ class NominationQuerySet(BatchChildQuerySet):
         """A nomination hangs from its batch and its cadre: both in scope. The
         cadre is tested per nomination (a batch holds hundreds), not by
         listing every cadre in scope (a province holds tens of thousands)."""
-        from .scope import cadres_visible_to
-
         cadre_seen = cadres_visible_to(user).filter(pk=OuterRef("cadre_id"))
         return super().visible_to(user).filter(Exists(cadre_seen))
 
@@ -515,6 +513,45 @@ class Posting(models.Model):
 
     def set_midterm_date(self) -> None:
         self.midterm_date = midpoint(self.start_date, self.planned_end_date)
+
+
+# Which cadres a user sees or manages follows the cadres' postings, so it is
+# decided here, above `cadres` (apps point one way): views and services ask
+# these functions, never a method on the cadre model.
+
+
+def cadres_in_jurisdiction(unit: Unit, cadres: QuerySet | None = None) -> QuerySet:
+    """The cadres the org staff of `unit` manage: the members of its subtree,
+    and those with a posting sending or receiving in it. What a batch of
+    `unit` may nominate, whoever adds the nomination."""
+    cadres = Cadre.objects.all() if cadres is None else cadres
+    posted = Posting.objects.filter(Posting.in_subtree_q(unit), cadre=OuterRef("pk"))
+    units = Unit.objects.subtree(unit).values("pk")
+    return cadres.filter(Q(unit__in=units) | Exists(posted))
+
+
+def cadres_visible_to(user, cadres: QuerySet | None = None) -> QuerySet:
+    """Cadres with a posting the user may see, plus the members of their unit(s).
+
+    Postings are reached through `Posting.scope_q`, so its rules (a host
+    leader sees nothing of a posting that is only proposed) hold here too.
+    """
+    cadres = Cadre.objects.all() if cadres is None else cadres
+    role = getattr(user, "role", None)
+    if not getattr(user, "is_authenticated", False) or role is None:
+        return cadres.none()
+    if role == Role.ADMIN:
+        return cadres
+    if role == Role.CADRE:
+        return cadres.filter(pk=user.cadre_id)
+    if role == Role.ORG_STAFF:
+        return cadres_in_jurisdiction(user.unit, cadres)
+    in_scope = Posting.objects.filter(Posting.scope_q(user), cadre=OuterRef("pk"))
+    if role == Role.HOST_LEADER:
+        return cadres.filter(Exists(in_scope))
+    if role == Role.HOME_CONTACT:
+        return cadres.filter(unit_id=user.unit_id)
+    return cadres.none()
 
 
 class ReminderQuerySet(models.QuerySet):

@@ -25,9 +25,10 @@ from .models import (
     Reminder,
     RuleOverride,
     StatusChange,
+    cadres_in_jurisdiction,
+    cadres_visible_to,
 )
 from .rules import TEAM_LIMIT
-from .scope import cadres_in_jurisdiction, cadres_visible_to
 
 ACTIVE_CONFLICT = "该干部已有一项在岗的挂职，同一时间只能有一项在岗挂职（兼任职务请作为该挂职的岗位记录）。"
 # 期满 may be processed a little before the last day (hand-over, holidays).
