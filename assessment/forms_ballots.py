@@ -9,8 +9,10 @@ from .ballots import (
     DIMENSION_HINTS,
     GRADE_CHOICES,
     MAX_GROUPS,
+    has_unused_characters,
     is_well_formed,
     normalise_code,
+    unused_characters_message,
 )
 from .models import Dimension
 
@@ -99,6 +101,8 @@ class CodeEntryForm(forms.Form):
 
     def clean_code(self):
         code = normalise_code(self.cleaned_data["code"])
+        if has_unused_characters(code):
+            raise forms.ValidationError(unused_characters_message())
         if not is_well_formed(code):
             raise forms.ValidationError(_("测评码为8位字母和数字，请核对后重新输入。"))
         return code

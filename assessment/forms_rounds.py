@@ -378,6 +378,25 @@ class RoundTransitionForm(forms.Form):
     reason = forms.CharField(label=_lazy("理由"), max_length=300, required=False)
 
 
+class RoundCloseForm(RoundTransitionForm):
+    """结束考核 on the page that lists what the round lacks: `state` is the
+    fingerprint of that list (`services.RoundGaps.state`), `confirm` the
+    button that says yes to it."""
+
+    state = forms.CharField(
+        max_length=64,
+        widget=forms.HiddenInput,
+        error_messages={"required": _lazy("页面已过期，请核对下面的情况后重新确认。")},
+    )
+    confirm = forms.BooleanField(
+        error_messages={"required": _lazy("请核对下面的情况后点击“确认结束考核”。")}
+    )
+
+    def clean(self):
+        data = super().clean()
+        return {"reason": data.get("reason", ""), "state": data.get("state", "")}
+
+
 class RoundFilterForm(forms.Form):
     kind = forms.ChoiceField(
         label=_lazy("类型"),

@@ -28,6 +28,7 @@ from records.models import Warning
 from records.rules import warning_severity
 
 from . import scoring
+from .ballots import turnout_reached
 from .config import Rules
 from .models import (
     Assessment,
@@ -84,8 +85,9 @@ def _democratic(round_: Round) -> dict[int, scoring.DemocraticIn]:
         cast = sum(g.cast for g in groups[pk])
         issued = sum(g.issued for g in groups[pk])
         turnout = Decimal(cast) * 100 / Decimal(issued) if issued else Decimal(0)
-        # As assessment.ballots.Turnout.reached: exact, and never without codes.
-        reached = issued > 0 and 100 * cast >= session.min_turnout_pct * issued
+        reached = turnout_reached(
+            cast=cast, issued=issued, min_pct=session.min_turnout_pct
+        )
         if session.status != BallotSession.Status.CLOSED:
             reasons[pk] = _("民主测评尚未结束，结果密封，不计入")
         elif not reached:

@@ -15,28 +15,33 @@ end-of-term date to system-proposed rounds (run nightly by Celery beat).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, Max, OuterRef, Q
+from django.db.models import Exists, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from cadres.models import Role, Unit, User, ancestor_paths
+from guazhi.queries import correlated_count
 from postings.models import Batch, Posting
 
 from . import config as rules
 from .models import (
     Assessment,
+    BallotCode,
     BallotSession,
     Evaluation,
     Round,
     RoundEvent,
+    Source,
     Template,
     TemplateVersion,
 )
@@ -430,6 +435,102 @@ def round_transition(
         round=round_, from_status=source, to_status=target, reason=reason, by=by
     )
     return round_
+
+
+@dataclass(frozen=True)
+class RoundGaps:
+    """What a round lacks when it is about to close, among the assessments the
+    closing user sees, by cadre name: assessments whose weighted host or org
+    evaluation is not submitted (`host_status` / `org_status` None or
+    "draft"), and those whose 民主测评 is weighted but did not reach the
+    minimum turnout (`ballots.turnout_reached`; `ballot_session` None when
+    never opened, `ballots_cast` and `codes_issued` annotated).
+    `state` fingerprints the round's status, its last move and these lists:
+    a close confirmed against another state is refused."""
+
+    host: list[Assessment]
+    org: list[Assessment]
+    ballots: list[Assessment]
+    state: str
+
+    def __bool__(self) -> bool:
+        return bool(self.host or self.org or self.ballots)
+
+
+def round_close_gaps(*, round_: Round, by: User) -> RoundGaps:
+    from .ballots import turnout_reached
+
+    weights = rules.Rules(round_.template_version.config).source_weights
+
+    def status_of(source):
+        return Subquery(
+            Evaluation.objects.filter(assessment=OuterRef("pk"), source=source).values(
+                "status"
+            )[:1]
+        )
+
+    assessments = list(
+        Assessment.objects.visible_to(by)
+        .filter(round=round_)
+        .select_related("posting__cadre", "posting__receiving_unit", "ballot_session")
+        .annotate(
+            host_status=status_of(Source.HOST),
+            org_status=status_of(Source.ORG),
+            codes_issued=correlated_count(BallotCode, group__session__assessment="pk"),
+            ballots_cast=correlated_count(
+                BallotCode.objects.filter(used=True), group__session__assessment="pk"
+            ),
+        )
+        .order_by("posting__cadre__name", "pk")
+    )
+
+    def unsubmitted(source: str, status: str) -> list[Assessment]:
+        if source not in weights:
+            return []
+        done = Evaluation.Status.SUBMITTED
+        return [a for a in assessments if getattr(a, status) != done]
+
+    host = unsubmitted(Source.HOST, "host_status")
+    org = unsubmitted(Source.ORG, "org_status")
+    low = []
+    if Source.DEMOCRATIC in weights:
+        for a in assessments:
+            session = getattr(a, "ballot_session", None)
+            if session is None or not turnout_reached(
+                cast=a.ballots_cast,
+                issued=a.codes_issued,
+                min_pct=session.min_turnout_pct,
+            ):
+                low.append(a)
+    last_move = round_.events.order_by("-pk").values_list("pk", flat=True).first()
+    seen = (
+        str(round_.status),
+        last_move,
+        *([a.pk for a in rows] for rows in (host, org, low)),
+    )
+    return RoundGaps(
+        host=host,
+        org=org,
+        ballots=low,
+        state=hashlib.sha256(repr(seen).encode()).hexdigest()[:16],
+    )
+
+
+@transaction.atomic
+def round_close(*, round_: Round, by: User, state: str, reason: str = "") -> Round:
+    """Close a round once `by` has seen what it lacks: `state` is the
+    `RoundGaps.state` of the list shown. Refused, writing nothing, when the
+    round has moved or its gaps changed in the meantime."""
+    round_ = Round.objects.select_for_update().get(pk=round_.pk)
+    require_round_status(round_, Round.Status.COLLECTING)
+    if round_close_gaps(round_=round_, by=by).state != state:
+        raise ValidationError(
+            _(
+                "本轮考核的情况在您确认前已有变化（评价、民主测评或轮次状态），请核对下面的最新情况后重新确认。"
+            ),
+            code="changed",
+        )
+    return round_transition(round_=round_, action="close", by=by, reason=reason)
 
 
 # --- Rounds proposed by the system ----------------------------------------------

@@ -7,11 +7,11 @@ from functools import partial
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Max, Prefetch
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from guazhi.forms import submit
 from guazhi.http import AuthenticatedHttpRequest
@@ -22,6 +22,7 @@ from postings.models import Posting
 from . import services
 from .config import Rules
 from .forms_rounds import (
+    RoundCloseForm,
     RoundEditForm,
     RoundFilterForm,
     RoundForm,
@@ -458,9 +459,13 @@ def round_edit(request: AuthenticatedHttpRequest, pk: int):
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def round_transition(request: AuthenticatedHttpRequest, pk: int, action: str):
     round_ = _visible_round(request, pk)
+    if action == "close":
+        return _round_close(request, round_)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     if action not in services.ROUND_TRANSITIONS:
         raise Http404
     form = RoundTransitionForm(request.POST)
@@ -474,3 +479,30 @@ def round_transition(request: AuthenticatedHttpRequest, pk: int, action: str):
         for errors in form.errors.values():
             messages.error(request, " ".join(errors))
     return redirect(round_)
+
+
+def _round_close(request: AuthenticatedHttpRequest, round_: Round):
+    """结束考核 asks first: GET lists the evaluations not submitted and the
+    民主测评 below the minimum turnout; POST with the confirmation of that list
+    closes the round (refused when the list or the round changed since)."""
+    try:
+        services.require_round_status(round_, Round.Status.COLLECTING)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(round_)
+    form = RoundCloseForm(request.POST or None)
+    close = partial(services.round_close, round_=round_, by=request.user)
+    if submit(request, form, close):
+        label = services.ROUND_TRANSITIONS["close"][2]
+        messages.success(request, _("已办理“%(a)s”。") % {"a": label})
+        return redirect(round_)
+    gaps = services.round_close_gaps(round_=round_, by=request.user)
+    for a in gaps.ballots:
+        a.turnout_pct = (
+            round(100 * a.ballots_cast / a.codes_issued) if a.codes_issued else None
+        )
+    return render(
+        request,
+        "assessment/round_close.html",
+        {"round": round_, "form": form, "gaps": gaps},
+    )

@@ -2,20 +2,23 @@
 
 import datetime as dt
 import re
+import secrets
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import segno
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import connection, models
-from django.test import Client
+from django.db import connection, connections, models
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
 
 from assessment import ballots
 from assessment.config import DIMENSION_CODES, Rules, default_config
 from assessment.models import Ballot, BallotCode, BallotSession, PendingBallot, Round
-from assessment.views_ballots import _qr_data_uri
+from assessment.views_ballots import _failures_key, _qr_data_uri, count_wrong_code
 from tests.assessment.factories import make_round, make_version
 from tests.conftest import CADRE_A_NAME, CADRE_B_NAME
 
@@ -25,6 +28,8 @@ GROUPS = [
     {"name": "一般干部/群众", "weight": 40, "size": 5},
 ]
 ALL_EXCELLENT = dict.fromkeys(DIMENSION_CODES, "excellent")
+# Digits to letters of the code alphabet, for distinct well-formed wrong codes.
+DIGITS = str.maketrans("0123456789", "ABCDEFGHJK")
 
 
 def _open(assessment, by, groups=GROUPS, min_turnout_pct=60):
@@ -403,26 +408,109 @@ def test_a_round_not_yet_collecting_refuses_ballots(world, org_a):
 # --- Rate limit ---------------------------------------------------------------
 
 
-def test_failed_lookups_are_rate_limited_per_address(session):
+def test_a_valid_code_is_accepted_after_the_address_exhausted_its_limit(
+    session, settings
+):
+    """A meeting room behind one router shares an address: the wrong codes
+    some raters typed never lock out the valid codes of the others."""
+    settings.GUAZHI_BALLOT_RATE_LIMIT = (3, 600)
     client = Client()
-    valid = _codes(session)[0]
-    for i in range(10):
-        response = _show(client, "ZZZZZZZ" + "23456789AB"[i])
-        assert response.status_code == 404, i
-    response = _show(client, "ZZZZZZZZ")
+    valid = _codes(session)[:2]
+    for i in range(3):
+        assert _show(client, "ZZZZZZZ" + "2345"[i]).status_code == 404, i
+    response = _show(client, "ZZZZZZZ5")
     assert response.status_code == 429
-    assert "尝试次数过多" in response.content.decode()
-    # Limited: even a valid code is refused, so guessing cannot go on.
-    response = _show(client, valid)
-    assert response.status_code == 429
-    response = _vote(client, valid)
-    assert response.status_code == 429
-    assert PendingBallot.objects.count() == 0
-    # Another address is not limited.
-    other = Client(REMOTE_ADDR="10.0.0.2")
-    response = _show(other, valid)
+    assert "次数过多" in response.content.decode()
+    # Limited for wrong codes, yet a valid code shows its ballot and counts.
+    response = _show(client, valid[0])
     assert response.status_code == 200
     assert 'name="dim_de"' in response.content.decode()
+    assert _vote(client, valid[0]).status_code == 200
+    assert _vote(client, valid[1]).status_code == 200
+    assert PendingBallot.objects.count() == 2
+    assert _show(client, "ZZZZZZZ6").status_code == 429
+    # Another address is not limited.
+    assert _show(Client(REMOTE_ADDR="10.0.0.2"), "ZZZZZZZ6").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_wrong_codes_are_each_counted_and_answered_once(settings):
+    """50 wrong codes at once from one address, with a limit of 10: exactly
+    10 are answered as wrong codes and 40 as too many, every one counted."""
+    settings.GUAZHI_BALLOT_RATE_LIMIT = (10, 600)
+    n = 50
+    start = threading.Barrier(n)
+
+    def post(i):
+        try:
+            start.wait()
+            return _show(
+                Client(), "ZZZZ" + f"{i + 2:04d}".translate(DIGITS)
+            ).status_code
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        statuses = list(pool.map(post, range(n)))
+    assert (statuses.count(404), statuses.count(429)) == (10, 40)
+    assert cache.get(_failures_key(RequestFactory().post("/"))) == n
+
+
+@pytest.mark.parametrize("backend", ["locmem", "file", "redis"])
+def test_counting_wrong_codes_gives_each_its_own_number(settings, tmp_path, backend):
+    """50 simultaneous calls get the numbers 1 to 50, none lost or repeated:
+    in the tests' local-memory cache, in the file cache that settings use
+    without Redis, and in Redis (when REDIS_URL is set, as in CI's second
+    suite)."""
+    if backend == "file":
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                "LOCATION": str(tmp_path / "cache"),
+            }
+        }
+    if backend == "redis":
+        if not settings.REDIS_URL:
+            pytest.skip("needs REDIS_URL")
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": settings.REDIS_URL,
+                "KEY_PREFIX": f"guazhi-test-{secrets.token_hex(8)}",
+            }
+        }
+    n = 50
+    start = threading.Barrier(n)
+    request = RequestFactory().post("/", REMOTE_ADDR="10.0.0.9")
+
+    def count(_i):
+        start.wait()
+        return count_wrong_code(request)
+
+    try:
+        with ThreadPoolExecutor(max_workers=n) as pool:
+            numbers = sorted(pool.map(count, range(n)))
+    finally:
+        cache.delete(_failures_key(request))
+    assert numbers == list(range(1, n + 1))
+
+
+@pytest.mark.parametrize("typed", ["ABCD-EF0H", "abcd-ef1h", "OBCD-EFGH", "ABCI-EFGH"])
+def test_a_code_with_a_character_codes_never_use_says_so(session, settings, typed):
+    settings.GUAZHI_BALLOT_RATE_LIMIT = (1, 600)
+    client = Client()
+    for _i in range(2):  # a typo, not a guess: never counted
+        response = _show(client, typed)
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert "测评码中不使用数字0、1和字母O、I、L" in html
+        assert 'name="dim_de"' not in html
+    assert _show(client, _codes(session)[0]).status_code == 200
+
+
+def test_the_unused_characters_are_not_in_the_alphabet():
+    assert not set(ballots.UNUSED_LOOKALIKES) & set(ballots.CODE_ALPHABET)
+    assert set("0O1I") <= set(ballots.UNUSED_LOOKALIKES)
 
 
 def test_valid_codes_do_not_count_towards_the_limit(session, settings):

@@ -465,7 +465,10 @@ def test_closing_closes_ballot_sessions_then_stores_results_in_one_go(
         )
 
     monkeypatch.setattr("assessment.results.store_results", spy)
-    response = _move(login(org_a), round_a, "close")
+    client = login(org_a)
+    url = reverse("assessment:round_transition", args=[round_a.pk, "close"])
+    state = client.get(url).context["gaps"].state  # the list asks first
+    response = client.post(url, {"state": state, "confirm": "1"}, follow=True)
     assert "已办理“结束考核”" in flash(response)
     assert seen == [(round_a.pk, "closed", {"by": org_a})]
     session.refresh_from_db()

@@ -324,12 +324,24 @@ def test_a_round_from_scheme_to_ranking_with_anonymous_ballots(
     assert leaders.locator("td").nth(1).inner_text() == "1"
 
     staff.get_by_role("link", name="返回考核轮次").click()
-    # app.js asks on DOMContentLoaded: a click before it submits unasked.
-    staff.wait_for_load_state()
-    staff.get_by_role("button", name="结束考核").click()  # confirm
+    # Closing lists what is missing first: 周建国 has no host evaluation and
+    # no 民主测评; 林晓雯 has everything (3 of 6 ballots, minimum 50%).
+    staff.locator("[data-action=close]").get_by_role("link", name="结束考核").click()
+    staff.wait_for_selector("#missing-host")
+    missing_host = staff.inner_text("#missing-host")
+    assert "周建国" in missing_host and "未评价" in missing_host
+    assert "林晓雯" not in missing_host
+    assert staff.locator("#missing-org").count() == 0
+    low_turnout = staff.inner_text("#low-turnout")
+    assert "周建国" in low_turnout and "未开启民主测评" in low_turnout
+    assert "林晓雯" not in low_turnout
+    assert Round.objects.get().status == Round.Status.COLLECTING  # not yet
+    staff.fill("#id_reason", "周建国未开启民主测评，接收单位未评价")
+    staff.get_by_role("button", name="确认有缺项仍结束考核").click()
     staff.wait_for_function(
         "document.getElementById('round-status').textContent.trim() === '已结束'"
     )
+    assert "周建国未开启民主测评" in staff.inner_text("#round-events")
     staff.get_by_role("link", name="考核结果与排名").click()
     staff.wait_for_selector("#results-table")
 
@@ -375,7 +387,8 @@ def test_a_round_from_scheme_to_ranking_with_anonymous_ballots(
     assert len([m for m in asked if "确认开始评分" in m]) == 1
     assert len([m for m in asked if "提交后不能修改" in m]) == 3
     assert len([m for m in asked if "确认结束本次民主测评" in m]) == 1
-    assert len([m for m in asked if "确认结束考核" in m]) == 1
+    # Closing the round asks on its own page, not in a dialog.
+    assert len([m for m in asked if "确认结束考核" in m]) == 0
 
     # 6. The result is on 林晓雯's dossier.
     nav(staff, "干部")
