@@ -6,6 +6,10 @@ JavaScript the user types the name. The form resolves what was typed against
 the field's queryset, the one that decides what the user may pick: a pk, a
 suggestion ("name（unit）", "… #pk" when two read alike) or an exact name (a
 posting's is its cadre's), and anything outside it is an invalid choice.
+
+A multi lookup (LookupMultipleField) picks several: each pick becomes a chip
+carrying its pk; its page may answer the box's suggestions itself, from the
+form's own choices (`suggestions`).
 """
 
 import re
@@ -15,6 +19,8 @@ from dataclasses import dataclass
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
+from django.http import HttpResponse
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -209,3 +215,166 @@ class LookupField(forms.ModelChoiceField):
         except ValidationError:
             return True
         return str(getattr(value, "pk", "") or "") != str(initial_pk or "")
+
+
+_SEPARATORS = re.compile(r"[、，,；;\n]+")
+
+
+class LookupMultipleInput(LookupInput):
+    """Several picks: chips for those chosen, each a hidden input carrying its
+    pk and a button that removes it, then the lookup box for the next one
+    (static/js/lookup_multiple.js turns a picked suggestion into a chip).
+    Without JavaScript the box takes names separated by 、.
+
+    `suggest_url`: the page that answers for the box (`suggestions`), so that
+    the suggestions come from the form's own choices; else cadres:lookup.
+    """
+
+    allow_multiple_selected = True
+    chips_template = "cadres/_lookup_multiple.html"
+
+    def __init__(self, source: str = "", attrs=None, suggest_url=""):
+        super().__init__(source, attrs)
+        self.suggest_url = suggest_url
+
+    class Media:
+        js = ["js/lookup_multiple.js"]
+
+    def get_context(self, name, value, attrs):
+        items = value if isinstance(value, list | tuple) else [value]
+        chosen = [item for item in items if isinstance(item, Model)]
+        typed = [str(item) for item in items if item and not isinstance(item, Model)]
+        context = super().get_context(name, "、".join(typed), attrs)
+        widget = context["widget"]
+        if self.suggest_url:
+            widget["attrs"]["hx-get"] = f"{self.suggest_url}?suggest={name}"
+        label = SOURCES[self.source].label if self.source else str
+        widget["chips"] = [(item.pk, label(item)) for item in chosen]
+        return context
+
+    def render(self, name, value, attrs=None, renderer=None):
+        context = self.get_context(name, value, attrs)
+        box = self._render(self.template_name, context, renderer)
+        return render_to_string(self.chips_template, {**context, "box": box})
+
+    def value_from_datadict(self, data, files, name):
+        return data.getlist(name) if hasattr(data, "getlist") else data.get(name)
+
+    def value_omitted_from_data(self, data, files, name):
+        return False  # an empty box and no chips is "none chosen"
+
+    def use_required_attribute(self, initial):
+        return False  # the box stays empty once chips are chosen
+
+
+class LookupMultipleField(forms.ModelMultipleChoiceField):
+    """Several choices typed into a LookupMultipleInput. Each value is a pk
+    (a chip), a suggestion or a name, read as LookupField reads one; anything
+    outside the queryset is refused, named as it was typed."""
+
+    widget = LookupMultipleInput
+    default_error_messages = {
+        "invalid_choice": _("“%(value)s”不在可选范围内，请从输入时出现的列表中选择。"),
+        "ambiguous": _("“%(value)s”有多个同名的选项，请从输入时出现的列表中选择。"),
+    }
+
+    def __init__(self, source: str, *, queryset=None, suggest_url="", **kwargs):
+        super().__init__(queryset=queryset, **kwargs)
+        self.source_name = source
+        self.widget.source = source
+        self.widget.suggest_url = suggest_url
+
+    @property
+    def source(self) -> Source:
+        return SOURCES[self.source_name]
+
+    def label_from_instance(self, obj):
+        return self.source.label(obj)
+
+    def _texts(self, value) -> list[str]:
+        """The values one by one: a pk each, or names split at 、."""
+        if value in self.empty_values:
+            return []
+        items = value if isinstance(value, list | tuple) else [value]
+        texts = [str(getattr(item, "pk", item)) for item in items]
+        return [part.strip() for t in texts for part in _SEPARATORS.split(t)]
+
+    def _by_pk(self, texts: list[str]) -> dict[int, Model]:
+        pks = [int(text) for text in texts if text.isdigit()]
+        choices = self.queryset.select_related(*self.source.related)
+        return choices.in_bulk(pks) if pks else {}
+
+    def prepare_value(self, value):
+        """Chosen pks in the queryset show as chips; the rest stays as typed."""
+        texts = [text for text in self._texts(value) if text]
+        found = self._by_pk(texts)
+        return [found.get(int(t), f"#{t}") if t.isdigit() else t for t in texts]
+
+    def clean(self, value):
+        texts = [text for text in self._texts(value) if text]
+        if not texts:
+            if self.required:
+                raise ValidationError(self.error_messages["required"], code="required")
+            return []
+        found = self._by_pk(texts)
+        # One typed name is read as a LookupField over the same choices reads it.
+        one = LookupField(
+            self.source_name, queryset=self.queryset, error_messages=self.error_messages
+        )
+        chosen: dict[int, Model] = {}
+        errors = []
+        for text in texts:
+            code = "invalid_choice"
+            try:
+                row = found.get(int(text)) if text.isdigit() else one.clean(text)
+            except ValidationError as error:
+                row, code = None, error.error_list[0].code
+            if row is None:
+                shown = f"#{text}" if text.isdigit() else text
+                errors.append(
+                    ValidationError(
+                        self.error_messages[code], code=code, params={"value": shown}
+                    )
+                )
+            else:
+                chosen.setdefault(row.pk, row)
+        if errors:
+            raise ValidationError(errors)
+        return list(chosen.values())
+
+    def has_changed(self, initial, data):
+        initial_pks = {str(getattr(i, "pk", i)) for i in self._texts(initial) if i}
+        return initial_pks != {t for t in self._texts(data) if t}
+
+    def options_html(self, text: str) -> str:
+        """The box's <option>s: the first matches among the field's own choices,
+        each with the pk its chip carries."""
+        name = _name_part(text)
+        if not name:
+            return ""
+        source = self.source
+        rows = list(
+            self.queryset.select_related(*source.related)
+            .filter(**{f"{source.name}__icontains": name})
+            .order_by(*source.order)[:SUGGESTIONS]
+        )
+        labels = [source.label(row) for row in rows]
+        return format_html_join(
+            "",
+            '<option value="{}" data-pk="{}"></option>',
+            (
+                (f"{label} #{row.pk}" if labels.count(label) > 1 else label, row.pk)
+                for row, label in zip(rows, labels, strict=True)
+            ),
+        )
+
+
+def suggestions(request, form) -> HttpResponse | None:
+    """The answer when a multi lookup box asks its own page for suggestions
+    (`?suggest=<field>&<field>=<typed>`): from the form's field, so scoped as
+    the form's choices are. None for any other request."""
+    name = request.GET.get("suggest", "")
+    field = form.fields.get(name)
+    if not isinstance(field, LookupMultipleField):
+        return None
+    return HttpResponse(field.options_html(request.GET.get(name, "")))

@@ -107,6 +107,61 @@ class Unit(models.Model):
         self.depth = prefix.count("/") - 1
 
 
+class UnitLevel(models.IntegerChoices):
+    """Where a unit stands in the tree (DOMAIN.md: province → city → county →
+    township → village); a smaller value is a higher level."""
+
+    PROVINCE = 1, _("省级")
+    CITY = 2, _("市级")
+    COUNTY = 3, _("县级")
+    TOWNSHIP = 4, _("乡镇级")
+    VILLAGE = 5, _("村级")
+
+
+# How a region at the top of a tree names its level; any other top region is
+# a city (a city's own tree, or a city outward postings go to).
+TOP_REGION_SUFFIXES = {
+    UnitLevel.PROVINCE: ("省", "自治区", "特别行政区"),
+    UnitLevel.COUNTY: ("县", "旗", "区"),
+}
+
+
+def unit_levels(unit: Unit) -> list[tuple[Unit, UnitLevel | None]]:
+    """`unit` and every unit above it, top first, each with its level: a
+    region is one level below the region above it (a top region by its name,
+    TOP_REGION_SUFFIXES), a township or village is its own level, and an
+    organ, institution or enterprise has the level of the region, township or
+    village it belongs to. None above the first of those."""
+    chain = Unit.objects.filter(path__in=ancestor_paths(unit.path)).order_by("path")
+    level, levels = None, []
+    for above in chain:
+        if above.kind == Unit.Kind.REGION:
+            level = _region_level(above.name, level)
+        elif above.kind == Unit.Kind.TOWNSHIP:
+            level = UnitLevel.TOWNSHIP
+        elif above.kind == Unit.Kind.VILLAGE:
+            level = UnitLevel.VILLAGE
+        levels.append((above, level))
+    return levels
+
+
+def _region_level(name: str, above: UnitLevel | None) -> UnitLevel:
+    if above is None:
+        for level, suffixes in TOP_REGION_SUFFIXES.items():
+            if name.endswith(suffixes):
+                return level
+        return UnitLevel.CITY
+    # Regions below a county (development zones, streets) stay county-level.
+    return above if above >= UnitLevel.COUNTY else UnitLevel(above + 1)
+
+
+def unit_level(unit: Unit) -> UnitLevel | None:
+    """The level of `unit` (see unit_levels); None when no region, township or
+    village holds it."""
+    levels = unit_levels(unit)
+    return levels[-1][1] if levels else None
+
+
 def user_name(last_name: str, first_name: str, username: str | None) -> str:
     """How a user is named (str(User)), from the three fields as a list reads
     them with values(); no user (username None) is ""."""

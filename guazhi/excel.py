@@ -2,6 +2,7 @@
 
 Write-only mode keeps memory flat for any number of rows (lxml makes it fast).
 Text that a spreadsheet would run as a formula (= + - @) is stored as text.
+Every text is made fit for a cell first (`cell_text`), whatever its source.
 """
 
 import datetime as dt
@@ -9,13 +10,31 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from guazhi.cleaning import strip_control_chars
+
 FORMULA_PREFIXES = ("=", "+", "-", "@")
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# What a cell holds; openpyxl cuts longer text without a word.
+CELL_MAX_CHARS = 32_767
+
+
+def cell_text(text: str) -> str:
+    """`text` as a cell can hold it: without control characters other than tab
+    and line breaks (openpyxl refuses to write them), and cut to the cell's
+    size with a visible mark at the end rather than silently."""
+    if text.isprintable() and len(text) <= CELL_MAX_CHARS:
+        return text  # the common case, in one pass in C
+    text = strip_control_chars(text)
+    if len(text) > CELL_MAX_CHARS:
+        mark = _("…（已截断）")
+        text = text[: CELL_MAX_CHARS - len(mark)] + mark
+    return text
 
 
 @dataclass(frozen=True)
@@ -29,6 +48,7 @@ def _cell(ws, value):
     yyyy-mm-dd itself); a styled cell only where one is needed, since building
     a cell per value costs more than writing the whole row."""
     if isinstance(value, str):
+        value = cell_text(value)
         if not value.startswith(FORMULA_PREFIXES):
             return value
         cell = WriteOnlyCell(ws, value=value)

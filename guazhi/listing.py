@@ -1,8 +1,11 @@
 """List-page helpers shared by every table: sorting, pagination, query strings."""
 
 from dataclasses import dataclass
+from typing import Any
 
+from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest
 
@@ -13,6 +16,16 @@ class Column:
     sort_key: str = ""  # key in the view's sort map; blank = not sortable
     url: str = ""
     active: str = ""  # "asc" / "desc" when this column sorts the table
+
+
+def get_param(request: HttpRequest, name: str, field: forms.Field) -> Any:
+    """?<name>= as `field` cleans it; None when it is missing or malformed. A
+    filter a page reads by itself (outside a filter form) goes through here,
+    so that a value it cannot read is no filter rather than a 500."""
+    try:
+        return field.clean(request.GET.get(name, ""))
+    except ValidationError:
+        return None
 
 
 def sorted_queryset(request: HttpRequest, qs, sorts: dict[str, str], default: str):

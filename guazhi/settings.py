@@ -87,6 +87,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "crispy_forms",
     "crispy_bootstrap5",
+    # Settings admins change in the app (constance) and their history: below
+    # every app of the project, which may read them; before django_celery_beat,
+    # whose translation of "Name" (任务名) would title the settings' column.
+    "siteconfig",
+    "siteconfig.apps.SettingsConfig",
     "django_celery_beat",
     "simple_history",
     "cadres",
@@ -102,6 +107,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before anything reads a form: control characters never reach a view.
+    "guazhi.cleaning.StripControlCharsMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
@@ -320,6 +327,38 @@ GUAZHI_BALLOT_RATE_LIMIT = (
     envint("BALLOT_RATE_LIMIT_FAILURES", "200"),
     envint("BALLOT_RATE_LIMIT_WINDOW", "600"),
 )
+
+# --- Settings admins change in the app (django-constance) ------------------
+# What an issue calls "a setting" is changed by a system administrator on one
+# page of the admin (系统管理 → 系统设置 → 配置), checked by the field of its
+# type, and every change is kept with who made it, when, and the value before
+# and after (系统设置修改记录, siteconfig). Deployment stays in the environment
+# (above). Code reads a setting as `constance.config.NAME`.
+
+CONSTANCE_BACKEND = "constance.backends.database.DatabaseBackend"
+CONSTANCE_SUPERUSER_ONLY = True  # system administrators only
+CONSTANCE_ADDITIONAL_FIELDS = {
+    # A number of days, 0 to a year.
+    "days": [
+        "django.forms.IntegerField",
+        {
+            "min_value": 0,
+            "max_value": 365,
+            "widget": "django.forms.NumberInput",
+            "widget_kwargs": {"attrs": {"min": 0, "max": 365}},
+        },
+    ],
+}
+CONSTANCE_CONFIG = {
+    # 组织鉴定 (seed 002: 在挂职锻炼结束时……做出组织鉴定); no seed states a figure.
+    "APPRAISAL_SUBMIT_DAYS_BEFORE_END": (
+        30,
+        "组织鉴定最早在挂职计划结束日期前多少天可以提交（0–365 天）。"
+        "此前接收单位只能保存草稿；草稿提交前只有起草人本人可见。",
+        "days",
+    ),
+}
+CONSTANCE_CONFIG_FIELDSETS = (("组织鉴定", ("APPRAISAL_SUBMIT_DAYS_BEFORE_END",)),)
 
 # --- Security (production) --------------------------------------------------
 

@@ -189,18 +189,25 @@ CADRE_COUNT = 200
 
 # (kind, status) -> how many random postings, on top of the fixed ones below.
 POSTING_PLAN = {
-    KIND.DOWNWARD: {STATUS.ACTIVE: 19, STATUS.COMPLETED: 11, STATUS.ENDED_EARLY: 3},
+    KIND.DOWNWARD: {
+        STATUS.ACTIVE: 19,
+        STATUS.COMPLETED: 11,
+        STATUS.ENDED_EARLY: 3,
+        STATUS.WITHDRAWN: 1,
+    },
     KIND.UPWARD: {
         STATUS.PROPOSED: 3,
         STATUS.ACTIVE: 6,
         STATUS.COMPLETED: 5,
         STATUS.ENDED_EARLY: 2,
+        STATUS.WITHDRAWN: 1,
     },
     KIND.OUTWARD: {
         STATUS.PROPOSED: 3,
         STATUS.ACTIVE: 6,
         STATUS.COMPLETED: 5,
         STATUS.ENDED_EARLY: 2,
+        STATUS.WITHDRAWN: 1,
     },
 }
 DOWNWARD_PROPOSED = 7
@@ -649,7 +656,7 @@ class DemoBuilder:
     def _term_dates(self, status: str, months: int, *, near: bool = False):
         today, rng = self.today, self.rng
         day = dt.timedelta(days=1)
-        if status == STATUS.PROPOSED:
+        if status in (STATUS.PROPOSED, STATUS.WITHDRAWN):
             start = today + rng.randint(10, 75) * day
         elif status == STATUS.ACTIVE and near:
             want = today + rng.randint(2, 11) * day
@@ -771,6 +778,8 @@ class DemoBuilder:
         elif status == STATUS.ENDED_EARLY:
             ended_on = start + (self.today - start) / 2
             end_reason = "工作需要，组织召回"
+        elif status == STATUS.WITHDRAWN:
+            end_reason = "本人申请，撤回拟派"
         posting = Posting(
             cadre=cadre,
             kind=kind,

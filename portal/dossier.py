@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cadres.models import Cadre
 from cadres.policy import role_may_use
-from postings.models import Posting
+from postings.models import NOT_BEGUN, Posting
 from records.kinds import KINDS, Kind, record_fields
 from records.models import (
     Attachment,
@@ -295,7 +295,7 @@ class Dossier:
             if m not in noted
         ]
         expected = len(months)
-        if posting.status != Posting.Status.PROPOSED:
+        if posting.status not in NOT_BEGUN:
             for slot in self._schedule(posting):
                 if slot.due <= self.today:
                     expected += 1
@@ -313,7 +313,7 @@ class Dossier:
         return PostingCheck(posting, expected, missing)
 
     def summary(self) -> Summary:
-        live = [p for p in self.postings if p.status != Posting.Status.PROPOSED]
+        live = [p for p in self.postings if p.status not in NOT_BEGUN]
         current = next(
             (p for p in self.postings if p.status == Posting.Status.ACTIVE), None
         )

@@ -350,9 +350,17 @@ def posting_detail(request: AuthenticatedHttpRequest, pk: int):
     )
     notes, locks = _notes_and_locks(posting, user)
     may_move = role_may_use(user.role, "postings:transition")
+    # Each transition with what it will do, said before it is done.
+    today = timezone.localdate()
     actions = [
-        (action, label, target)
-        for action, (source, target, label) in posting_services.TRANSITIONS.items()
+        (
+            action,
+            label,
+            posting_services.transition_notice(posting, action),
+            action in posting_services.REASON_REQUIRED,
+            posting_services.transition_default_date(posting, action, today),
+        )
+        for action, (source, _target, label) in posting_services.TRANSITIONS.items()
         if may_move and posting.status == source
     ]
     return render(
@@ -367,7 +375,7 @@ def posting_detail(request: AuthenticatedHttpRequest, pk: int):
             "overrides": list(posting.overrides.select_related("by")),
             "chain": _relay_chain(posting, user),
             "actions": actions,
-            "today": timezone.localdate(),
+            "today": today,
             "is_live": posting.status in posting_services.LIVE,
             "can_file_note": role_may_use(user.role, "cadres:note_create")
             and not host_write_refusal(posting, user, what=HostWrite.NOTE, locks=locks),

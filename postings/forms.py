@@ -1,4 +1,5 @@
 import datetime as dt
+import json
 
 from django import forms
 from django.db.models import Q
@@ -17,6 +18,7 @@ from .models import (
     OpenPost,
     PostCategory,
     Posting,
+    category_hints,
 )
 from .rules import TEAM_LIMIT
 
@@ -34,7 +36,7 @@ class UnitTreeChoiceField(forms.ModelChoiceField):
 
 OVERRIDE_HELP = format_lazy(
     _(
-        "违反软性规则（同一单位班子同期挂职干部超过{n}名；非平职或低一职安排）时须填写理由，理由将与您的姓名一并记录在挂职上。"
+        "违反软性规则（同一单位班子同期挂职干部超过{n}名；非平职或低一职安排；挂职类型与单位层级不符，即下派不到下级、上派不到上级、外派不出所在市）时须填写理由，理由将与您的姓名一并记录在挂职上。"
     ),
     n=TEAM_LIMIT,
 )
@@ -80,6 +82,20 @@ class PostingForm(forms.ModelForm):
     # The relay rules (same host, not self, begun, one successor) are the
     # service's; the lookup only keeps the choice in scope.
     predecessor = LookupField("postings", label=_("接力前任"), required=False)
+    # No default: the category sets the default term. Left empty, the service
+    # infers it where title and unit make it certain, or asks (post_category).
+    category = forms.ChoiceField(
+        label=_("岗位类别"),
+        choices=[("", _("请选择")), *PostCategory.choices],
+        required=False,
+        help_text=_(
+            "决定默认期限。输入挂任职务后会给出建议；不选时按挂任职务和接收单位判断，"
+            "判断不了会请您选择。"
+        ),
+    )
+
+    class Media:
+        js = ["js/post_category.js"]
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -88,6 +104,10 @@ class PostingForm(forms.ModelForm):
             field.queryset = field.source.choices(user)
         self.fields["batch"].queryset = Batch.objects.visible_to(user)
         self.fields["planned_end_date"].required = False
+        # The words the suggestion script looks for as the title is typed.
+        self.fields["title"].widget.attrs["data-category-hints"] = json.dumps(
+            category_hints(), ensure_ascii=False
+        )
 
     def _post_clean(self):
         # The rules run in the service, with created_by and the dates in place.

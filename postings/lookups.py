@@ -4,7 +4,7 @@ postings) and postings. Registered in cadres.lookups by PostingsConfig.ready."""
 from cadres.lookups import Source, register
 from cadres.models import Cadre
 
-from .models import Posting, cadres_visible_to
+from .models import NOT_BEGUN, Posting, cadres_visible_to
 
 
 def cadre_label(cadre: Cadre) -> str:
@@ -32,9 +32,7 @@ SOURCES = {
     ),
     # relay predecessors: postings the user sees that have begun
     "postings": Source(
-        lambda user: Posting.objects.visible_to(user).exclude(
-            status=Posting.Status.PROPOSED
-        ),
+        lambda user: Posting.objects.visible_to(user).exclude(status__in=NOT_BEGUN),
         posting_label,
         ("cadre", "receiving_unit"),
         ("cadre__name", "-start_date", "pk"),

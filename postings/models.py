@@ -43,24 +43,58 @@ DEFAULT_TERMS = {
 }
 
 
+# Words of a title that point to a post category, and the kinds of receiving
+# unit where the category can hold.
+ORGAN_KINDS = ("organ", "institution")
 _CATEGORY_HINTS = [
-    (("县长助理", "区长助理"), PostCategory.COUNTY_ASSISTANT),
-    (("第一书记", "村"), PostCategory.VILLAGE),
-    (("党委副书记", "镇长助理", "乡长助理"), PostCategory.TOWNSHIP_LEADER),
-    (("厂长助理", "经理助理"), PostCategory.ENTERPRISE),
-    (("跟班学习",), PostCategory.UPWARD_STUDY),
-    (("局长助理", "主任助理", "副科长", "处长助理"), PostCategory.CITY_ORGAN),
+    (("县长助理", "区长助理"), PostCategory.COUNTY_ASSISTANT, ("region", *ORGAN_KINDS)),
+    (("第一书记", "驻村", "村"), PostCategory.VILLAGE, ("village", "township")),
+    (
+        ("党委副书记", "镇长助理", "乡长助理", "副镇长", "副乡长"),
+        PostCategory.TOWNSHIP_LEADER,
+        ("township",),
+    ),
+    (("厂长助理", "经理助理"), PostCategory.ENTERPRISE, ("enterprise",)),
+    (("跟班学习",), PostCategory.UPWARD_STUDY, ("region", *ORGAN_KINDS)),
+    (
+        ("局长助理", "主任助理", "副科长", "处长助理", "科长助理"),
+        PostCategory.CITY_ORGAN,
+        ORGAN_KINDS,
+    ),
 ]
 
 
-def guess_category(title: str, unit_kind: str = "") -> str:
-    """The post category a title most likely belongs to (a default, editable)."""
+def category_hints() -> list[tuple[list[str], str]]:
+    """The title words of each category, as the form's suggestion script reads
+    them (it knows the title only; the server decides with the unit too)."""
+    return [(list(words), str(category)) for words, category, _k in _CATEGORY_HINTS]
+
+
+def infer_category(title: str, unit_kind: str = "") -> str | None:
+    """The post category of a title at a receiving unit of `unit_kind`, where
+    that is certain; None where it is not and the user must choose.
+
+    The category sets the default term (DOMAIN.md rule 4; seed 002: 县(区)长助理、
+    乡镇党委副书记或乡镇长助理一年，市直机关局长(主任)助理或副科长、企业厂长(经理)
+    助理半年; seed 004: village posts a year). A village unit is a village post
+    whatever the title; otherwise exactly one category's words must occur in
+    the title and fit the unit's kind (an unknown kind, "", fits any).
+    """
     if unit_kind == "village":
         return PostCategory.VILLAGE
-    for words, category in _CATEGORY_HINTS:
-        if any(word in title for word in words):
-            return category
-    return PostCategory.OTHER
+    found = {
+        category
+        for words, category, kinds in _CATEGORY_HINTS
+        if any(word in title for word in words)
+        and (not unit_kind or unit_kind in kinds)
+    }
+    return found.pop() if len(found) == 1 else None
+
+
+def guess_category(title: str, unit_kind: str = "") -> str:
+    """infer_category, or 其他 where it is not certain: for generated data
+    (the demo), never for what a user enters."""
+    return infer_category(title, unit_kind) or PostCategory.OTHER
 
 
 class BatchQuerySet(models.QuerySet):
@@ -304,6 +338,8 @@ class Posting(models.Model):
         ACTIVE = "active", _("在岗")
         COMPLETED = "completed", _("期满")
         ENDED_EARLY = "ended_early", _("提前结束")
+        # A proposal withdrawn before 到岗: kept, with the reason, never begun.
+        WITHDRAWN = "withdrawn", _("已撤回")
 
     cadre = models.ForeignKey(
         "cadres.Cadre",
@@ -407,12 +443,21 @@ class Posting(models.Model):
             models.CheckConstraint(
                 name="posting_status_valid",
                 condition=Q(
-                    status__in=["proposed", "active", "completed", "ended_early"]
+                    status__in=[
+                        "proposed",
+                        "active",
+                        "completed",
+                        "ended_early",
+                        "withdrawn",
+                    ]
                 ),
             ),
             models.CheckConstraint(
                 name="posting_ended_on_when_ended",
-                condition=Q(status__in=["proposed", "active"], ended_on__isnull=True)
+                condition=Q(
+                    status__in=["proposed", "active", "withdrawn"],
+                    ended_on__isnull=True,
+                )
                 | Q(status__in=["completed", "ended_early"], ended_on__isnull=False),
                 violation_error_message=_("已结束的挂职须有实际结束日期。"),
             ),
@@ -513,6 +558,10 @@ class Posting(models.Model):
 
     def set_midterm_date(self) -> None:
         self.midterm_date = midpoint(self.start_date, self.planned_end_date)
+
+
+# Postings that never began: no records, reviews or relay follow from them.
+NOT_BEGUN = (Posting.Status.PROPOSED, Posting.Status.WITHDRAWN)
 
 
 # Which cadres a user sees or manages follows the cadres' postings, so it is
@@ -725,7 +774,7 @@ class Assignment(RecordedAction):
 
 
 class RuleOverride(RecordedAction):
-    """A soft rule (2 or 3) set aside for a posting, with the reason and who gave it."""
+    """A soft rule set aside for a posting, with the reason and who gave it."""
 
     class Rule(models.TextChoices):
         TEAM_LIMIT = (
@@ -733,6 +782,7 @@ class RuleOverride(RecordedAction):
             format_lazy(_("同一班子挂职干部不超过{n}名"), n=rules.TEAM_LIMIT),
         )
         RANK_FIT = "rank_fit", _("平职或低一职安排")
+        KIND_LEVEL = "kind_level", _("下派到下级、上派到上级、外派到市外")
 
     posting = models.ForeignKey(
         Posting, on_delete=models.PROTECT, related_name="overrides"

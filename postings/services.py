@@ -7,26 +7,38 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from cadres.models import Rank, Role, User, ancestor_paths
+from cadres.models import (
+    Cadre,
+    Rank,
+    Role,
+    Unit,
+    UnitLevel,
+    User,
+    ancestor_paths,
+    unit_levels,
+)
 from cadres.ranks import Fit, rank_fit
 from guazhi.dates import add_months
 
 from . import placement
 from .models import (
     DEFAULT_TERMS,
+    NOT_BEGUN,
     Assignment,
     Batch,
     Extension,
     Nomination,
     OpenPost,
-    PostCategory,
     Posting,
     Reminder,
     RuleOverride,
     StatusChange,
     cadres_in_jurisdiction,
     cadres_visible_to,
+    infer_category,
+    midpoint,
 )
 from .rules import TEAM_LIMIT
 
@@ -54,6 +66,82 @@ def _in_jurisdiction(posting: Posting, unit) -> bool:
     ) or posting.receiving_unit.path.startswith(unit.path)
 
 
+def one_posting_at_a_time_clashes(
+    cadre_ids, *, start: dt.date, end: dt.date, activating: bool = False, exclude=None
+) -> dict[int, str]:
+    """Rule 1 for several cadres at once: for each cadre whose posting from
+    `start` to `end` would break it, the refusal naming the other posting.
+
+    DOMAIN.md rule 1: a cadre has one posting at a time. Seed 002 (工作要与原单位
+    脱钩…掛職期間一般不再接受原單位的工作安排) detaches the cadre for the term;
+    further roles belong inside that one posting, as rotations (seed 000,
+    探索多岗位挂职锻炼方式…轮岗) or concurrent posts (seed 001, 双挂双岗).
+    So a proposed or active posting may not overlap in time another proposed or
+    active posting of the same cadre (ended ones do not count; one ending the
+    day the next starts does not overlap). A posting being activated also
+    waits for an earlier one still in post, overlapping or not: one posting in
+    progress per cadre, as the database's posting_one_active_per_cadre says.
+    """
+    clash = Q(start_date__lt=end, planned_end_date__gt=start)
+    if activating:
+        clash |= Q(status=Posting.Status.ACTIVE)
+    others = (
+        Posting.objects.filter(clash, cadre_id__in=cadre_ids, status__in=LIVE)
+        .select_related("cadre", "receiving_unit")
+        .order_by("-start_date", "-pk")  # the earliest last: it wins below
+    )
+    if exclude is not None:
+        others = others.exclude(pk=exclude)
+    statuses = dict(Posting.Status.choices)
+    found = {}
+    for other in others:
+        names = {
+            "cadre": other.cadre.name,
+            "status": statuses[other.status],
+            "unit": other.receiving_unit.name,
+            "title": other.title,
+            "start": f"{other.start_date:%Y-%m-%d}",
+            "end": f"{other.planned_end_date:%Y-%m-%d}",
+        }
+        if other.start_date < end and other.planned_end_date > start:
+            found[other.cadre_id] = (
+                _(
+                    "%(cadre)s已有%(status)s的挂职：%(unit)s%(title)s"
+                    "（%(start)s至%(end)s），时间与之重叠。同一时间只能有一项"
+                    "拟派或在岗的挂职；兼任职务请作为该挂职的岗位安排记录。"
+                )
+                % names
+            )
+        else:
+            found[other.cadre_id] = (
+                _(
+                    "%(cadre)s的挂职%(unit)s%(title)s（%(start)s至%(end)s）"
+                    "仍在岗，须先办理期满结束或提前结束，才能到岗。"
+                )
+                % names
+            )
+    return found
+
+
+def one_posting_at_a_time(posting: Posting) -> str:
+    """Rule 1 for one posting, saved or not (see one_posting_at_a_time_clashes):
+    the refusal naming the other posting, or "" when the rule holds. What the
+    forms, the placement assistant, the transitions, extensions and the
+    import ask."""
+    if posting.status not in LIVE or not (
+        posting.start_date and posting.planned_end_date
+    ):
+        return ""
+    clashes = one_posting_at_a_time_clashes(
+        [posting.cadre_id],
+        start=posting.start_date,
+        end=posting.planned_end_date,
+        activating=posting.status == Posting.Status.ACTIVE,
+        exclude=posting.pk,
+    )
+    return clashes.get(posting.cadre_id, "")
+
+
 def hard_rule_errors(posting: Posting, *, by: User) -> dict[str, str]:
     errors: dict[str, str] = {}
     if posting.start_date and posting.planned_end_date:
@@ -69,18 +157,20 @@ def hard_rule_errors(posting: Posting, *, by: User) -> dict[str, str]:
         )
     if posting.sending_unit_id == posting.receiving_unit_id:
         errors["receiving_unit"] = "接收单位不能与派出单位相同。"
-    if posting.status == Posting.Status.ACTIVE:
-        others = Posting.objects.active().filter(cadre_id=posting.cadre_id)
-        if others.exclude(pk=posting.pk).exists():
-            errors["cadre"] = ACTIVE_CONFLICT
+    if clash := one_posting_at_a_time(posting):
+        errors["cadre"] = clash
     if posting.predecessor_id:
         before = posting.predecessor
         if before.receiving_unit_id != posting.receiving_unit_id:
             errors["predecessor"] = "接力前任须在同一接收单位挂职。"
         elif before.cadre_id == posting.cadre_id:
             errors["predecessor"] = "接力前任不能是本人。"
-        elif before.status == Posting.Status.PROPOSED:
-            errors["predecessor"] = "接力前任的挂职尚未开始。"
+        elif before.status in NOT_BEGUN:
+            errors["predecessor"] = (
+                "接力前任的挂职已撤回。"
+                if before.status == Posting.Status.WITHDRAWN
+                else "接力前任的挂职尚未开始。"
+            )
         elif (
             Posting.objects.filter(predecessor_id=posting.predecessor_id)
             .exclude(pk=posting.pk)
@@ -118,7 +208,53 @@ def soft_violations(posting: Posting) -> list[SoftViolation]:
                 f"干部职级{Rank(rank).label}，岗位职级{Rank(post_rank).label}（一般平职或低一职安排）",
             )
         )
+    if detail := kind_level_mismatch(posting):
+        found.append(SoftViolation(RuleOverride.Rule.KIND_LEVEL, detail))
     return found
+
+
+def kind_level_mismatch(posting: Posting) -> str:
+    """Whether the posting kind fits its units' levels (cadres.models.unit_levels):
+    the mismatch, or "" when it fits or a level is unknown.
+
+    Seed 000 (seeds/000_db79bc7bf828b74d.txt) names the three kinds, 三派:
+    外派挂职 赴经济发达地区, 下派挂职 到乡(镇), 上派挂职 到上级机关. So a 下派 goes
+    to a unit of a lower level than the sending unit's, a 上派 to a higher one,
+    and a 外派 outside the sending unit's city (a province-level unit's own
+    province). A soft rule: exceptions are recorded with their reason.
+    """
+    sending = unit_levels(posting.sending_unit)
+    receiving = unit_levels(posting.receiving_unit)
+    if not sending or not receiving:
+        return ""
+    (home, home_level), (host, host_level) = sending[-1], receiving[-1]
+    if posting.kind == Posting.Kind.OUTWARD:
+        area = _home_area(sending)
+        if area is None or not host.path.startswith(area.path):
+            return ""
+        return (
+            f"外派应到派出单位所在的{area.name}以外：接收单位{host.name}在{area.name}内"
+        )
+    if home_level is None or host_level is None:
+        return ""
+    levels = f"派出单位{home.name}为{home_level.label}，接收单位{host.name}为{host_level.label}"
+    if posting.kind == Posting.Kind.DOWNWARD and host_level <= home_level:
+        return f"下派应到层级更低的单位：{levels}"
+    if posting.kind == Posting.Kind.UPWARD and host_level >= home_level:
+        return f"上派应到层级更高的单位：{levels}"
+    return ""
+
+
+def _home_area(levels: list[tuple[Unit, UnitLevel | None]]) -> Unit | None:
+    """The city a unit lies in (the province, for a province-level unit)."""
+    regions = [
+        unit
+        for unit, level in levels
+        if unit.kind == Unit.Kind.REGION
+        and level is not None
+        and level <= UnitLevel.CITY
+    ]
+    return regions[-1] if regions else None
 
 
 def check_posting(posting: Posting, *, by: User, override_reason: str = "") -> list:
@@ -144,10 +280,38 @@ def default_end_date(*, start: dt.date, category: str, batch: Batch | None) -> d
     return add_months(start, months)
 
 
+def post_category(*, title: str, receiving_unit: Unit | None, category: str) -> str:
+    """The post category a posting is saved with: the one chosen, else the one
+    the title and the receiving unit make certain (infer_category); else the
+    user is asked. Never a silent 其他: the category sets the default term
+    (DOMAIN.md rule 4, seed 002 seeds/002_04891ba99692d873.txt)."""
+    if category:
+        return category
+    kind = receiving_unit.kind if receiving_unit is not None else ""
+    if inferred := infer_category(title or "", kind):
+        return inferred
+    raise ValidationError(
+        {
+            "category": f"无法根据挂任职务“{title}”和接收单位判断岗位类别，"
+            "请选择岗位类别（它决定默认期限）。"
+        },
+        code="category_needed",
+    )
+
+
 # --- Postings ----------------------------------------------------------------
 
 
+def _lock_cadre(cadre_id: int) -> None:
+    """Rule 1 is checked, then written: one cadre's postings are saved one
+    after another. The database holds only its in-post half
+    (posting_one_active_per_cadre); overlapping proposals need this lock."""
+    list(Cadre.objects.select_for_update().filter(pk=cadre_id).values_list("pk"))
+
+
+@transaction.atomic
 def _save_posting(posting: Posting, *, by: User, override_reason: str) -> Posting:
+    _lock_cadre(posting.cadre_id)
     soft = check_posting(posting, by=by, override_reason=override_reason)
     posting.set_midterm_date()
     posting.full_clean(validate_constraints=False)
@@ -179,10 +343,15 @@ def _save_posting(posting: Posting, *, by: User, override_reason: str) -> Postin
 def posting_create(*, by: User, override_reason: str = "", **fields) -> Posting:
     """A new posting starts as proposed (拟派); activation is its own step."""
     fields["status"] = Posting.Status.PROPOSED
+    fields["category"] = post_category(
+        title=fields.get("title", ""),
+        receiving_unit=fields.get("receiving_unit"),
+        category=fields.get("category") or "",
+    )
     if not fields.get("planned_end_date") and fields.get("start_date"):
         fields["planned_end_date"] = default_end_date(
             start=fields["start_date"],
-            category=fields.get("category") or PostCategory.OTHER,
+            category=fields["category"],
             batch=fields.get("batch"),
         )
     posting = Posting(created_by=by, **fields)
@@ -195,6 +364,11 @@ def posting_update(
     fields.pop("status", None)  # status moves only through the transitions below
     for name, value in fields.items():
         setattr(posting, name, value)
+    posting.category = post_category(
+        title=posting.title,
+        receiving_unit=posting.receiving_unit,
+        category=posting.category or "",
+    )
     return _save_posting(posting, by=by, override_reason=override_reason)
 
 
@@ -202,14 +376,113 @@ TRANSITIONS = {
     "activate": (Posting.Status.PROPOSED, Posting.Status.ACTIVE, "到岗"),
     "complete": (Posting.Status.ACTIVE, Posting.Status.COMPLETED, "期满结束"),
     "end_early": (Posting.Status.ACTIVE, Posting.Status.ENDED_EARLY, "提前结束"),
+    # Until 到岗 a proposal may be withdrawn; it stays, out of rules 1 and 2.
+    "withdraw": (Posting.Status.PROPOSED, Posting.Status.WITHDRAWN, "撤回"),
 }
+# Moves whose reason is required and kept in the posting's history.
+REASON_REQUIRED = {"end_early", "withdraw"}
+ENDED = (Posting.Status.COMPLETED, Posting.Status.ENDED_EARLY)
+# The dates a transition may set, in the order its message names them.
+TRANSITION_DATES = ("start_date", "planned_end_date", "midterm_date", "ended_on")
+
+
+def term_length(start: dt.date, end: dt.date) -> tuple[int, int]:
+    """A term as (months, days): the whole calendar months from `start`
+    (guazhi.dates.add_months; DOMAIN.md: terms are whole months unless
+    stated, seed 004's 挂职时间一般为一年), then the days left over when the two
+    dates are not whole months apart."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    if add_months(start, months) > end:
+        months -= 1
+    return months, (end - add_months(start, months)).days
+
+
+def term_label(start: dt.date, end: dt.date) -> str:
+    months, days = term_length(start, end)
+    parts = [f"{months}个月" if months else "", f"{days}天" if days else ""]
+    return "".join(parts)
+
+
+def transition_dates(posting: Posting, action: str, on: dt.date) -> dict[str, dt.date]:
+    """The dates a transition on `on` sets, by field: 到岗 on another day than
+    the planned start makes that day the start and keeps the term's length
+    (term_length), the planned end and the mid-term date moving with it; an
+    ending sets the actual end; a withdrawal sets none (its day is in its
+    status change)."""
+    target = TRANSITIONS[action][1]
+    if target == Posting.Status.ACTIVE:
+        if on == posting.start_date:
+            return {}
+        months, days = term_length(posting.start_date, posting.planned_end_date)
+        end = add_months(on, months) + dt.timedelta(days=days)
+        return {
+            "start_date": on,
+            "planned_end_date": end,
+            "midterm_date": midpoint(on, end),
+        }
+    if target in ENDED:
+        return {"ended_on": on}
+    return {}
+
+
+def transition_notice(posting: Posting, action: str) -> str:
+    """What a transition will do, said before it is done (the confirmation)."""
+    fmt = "%Y-%m-%d"
+    start, end = posting.start_date, posting.planned_end_date
+    if action == "activate":
+        return (
+            f"到岗日期即开始日期（现为{start:{fmt}}）：到岗日期与之不同时，开始日期改为"
+            f"到岗日期，期限{term_label(start, end)}不变，计划结束日期（现为{end:{fmt}}）"
+            f"和中期考核日期（现为{posting.midterm_date:{fmt}}）随之调整。"
+            "日期不能晚于今天。"
+        )
+    if action == "complete":
+        earliest = end - COMPLETE_EARLY_GRACE
+        return (
+            f"实际结束日期记为所填日期（不能晚于今天，最早{earliest:{fmt}}）；"
+            f"计划结束日期{end:{fmt}}不变。"
+        )
+    if action == "end_early":
+        return (
+            f"实际结束日期记为所填日期（不能晚于今天，不能早于开始日期{start:{fmt}}）；"
+            f"计划结束日期{end:{fmt}}不变。须填写原因。"
+        )
+    return (
+        "撤回后该拟派保留在记录中，不再计入同期挂职人数，也不再占用该干部的挂职时间；"
+        "日期不能晚于今天。须填写原因。"
+    )
+
+
+def transition_default_date(posting: Posting, action: str, today: dt.date) -> dt.date:
+    """The date a transition's form offers: the planned day once it has come
+    (到岗 on the planned start, 期满 on the planned end), so a posting recorded
+    late moves no date unasked; otherwise today."""
+    planned = {"activate": posting.start_date, "complete": posting.planned_end_date}
+    return min(planned[action], today) if action in planned else today
+
+
+def describe_changes(before: Posting, after: Posting) -> str:
+    """The dates a transition changed, as its message names them."""
+    changes = []
+    for name in TRANSITION_DATES:
+        old, new = getattr(before, name), getattr(after, name)
+        if old == new:
+            continue
+        label = Posting._meta.get_field(name).verbose_name
+        if old is None:
+            changes.append(f"{label} {new:%Y-%m-%d}")
+        else:
+            changes.append(f"{label} {old:%Y-%m-%d} → {new:%Y-%m-%d}")
+    return "，".join(changes)
 
 
 @transaction.atomic
 def posting_transition(
     *, posting: Posting, action: str, on: dt.date, by: User, reason: str = ""
 ) -> Posting:
-    """Move a posting along its lifecycle; each move is recorded with who and why."""
+    """Move a posting along its lifecycle on the day it happened (never after
+    today), setting the dates that follow from it (transition_dates); each
+    move is recorded with who and why."""
     posting = Posting.objects.select_for_update().get(pk=posting.pk)
     source, target, label = TRANSITIONS[action]
     if posting.status != source:
@@ -217,11 +490,17 @@ def posting_transition(
             f"当前状态为“{posting.get_status_display()}”，不能执行“{label}”。",
             code="wrong_status",
         )
-    if action == "end_early" and not reason.strip():
+    if action in REASON_REQUIRED and not reason.strip():
         raise ValidationError(
-            {"reason": "提前结束须填写原因。"}, code="reason_required"
+            {"reason": f"{label}须填写原因。"}, code="reason_required"
         )
-    if target != Posting.Status.ACTIVE and on < posting.start_date:
+    today = timezone.localdate()
+    if on > today:
+        raise ValidationError(
+            {"on": f"日期不能晚于今天（{today:%Y-%m-%d}）：请按实际发生的日期办理。"},
+            code="future_date",
+        )
+    if target in ENDED and on < posting.start_date:
         raise ValidationError({"on": "结束日期不能早于开始日期。"}, code="date_order")
     if action == "complete" and on < posting.planned_end_date - COMPLETE_EARLY_GRACE:
         raise ValidationError(
@@ -231,11 +510,14 @@ def posting_transition(
             },
             code="not_due",
         )
+    dates = transition_dates(posting, action, on)
+    for name, value in dates.items():
+        setattr(posting, name, value)
     posting.status = target
-    fields = ["status", "updated_at"]
+    fields = ["status", "updated_at", *dates]
     if target != Posting.Status.ACTIVE:
-        posting.ended_on, posting.end_reason = on, reason.strip()
-        fields += ["ended_on", "end_reason"]
+        posting.end_reason = reason.strip()
+        fields.append("end_reason")
     errors = hard_rule_errors(posting, by=by)
     if errors:
         raise ValidationError(errors)
@@ -244,13 +526,15 @@ def posting_transition(
         with transaction.atomic():
             posting.save(update_fields=fields)
     except IntegrityError as exc:
-        raise ValidationError(ACTIVE_CONFLICT, code="active_conflict") from exc
+        # A concurrent activation won the race: name it where the rule can now.
+        clash = one_posting_at_a_time(posting) or ACTIVE_CONFLICT
+        raise ValidationError(clash, code="active_conflict") from exc
     StatusChange.objects.create(
         posting=posting,
         from_status=source,
         to_status=target,
         on=on,
-        reason=reason,
+        reason=reason.strip(),
         by=by,
     )
     return posting
@@ -260,6 +544,7 @@ def posting_transition(
 def posting_extend(
     *, posting: Posting, new_end_date: dt.date, reason: str, approver: str, by: User
 ) -> Extension:
+    _lock_cadre(posting.cadre_id)  # first, as _save_posting does
     posting = Posting.objects.select_for_update().get(pk=posting.pk)
     if posting.status not in LIVE:
         raise ValidationError("已结束的挂职不能延期。", code="wrong_status")
@@ -269,6 +554,14 @@ def posting_extend(
                 "new_end_date": f"新结束日期须晚于现结束日期{posting.planned_end_date:%Y-%m-%d}。"
             }
         )
+    clashes = one_posting_at_a_time_clashes(
+        [posting.cadre_id],
+        start=posting.start_date,
+        end=new_end_date,
+        exclude=posting.pk,
+    )
+    if clash := clashes.get(posting.cadre_id):
+        raise ValidationError({"new_end_date": clash}, code="one_posting_at_a_time")
     extension = Extension(
         posting=posting,
         old_end_date=posting.planned_end_date,
@@ -462,9 +755,11 @@ def nomination_score(*, nomination: Nomination, exam_score, interview_score, by:
 def nomination_decide(*, nomination: Nomination, decision: str, reason: str, by: User):
     if not reason.strip():
         raise ValidationError({"reason": "请填写选定或不选定的理由。"})
-    if Posting.objects.filter(
-        batch=nomination.batch_id, cadre=nomination.cadre_id
-    ).exists():
+    if (
+        Posting.objects.filter(batch=nomination.batch_id, cadre=nomination.cadre_id)
+        .exclude(status=Posting.Status.WITHDRAWN)  # a withdrawn one holds nothing
+        .exists()
+    ):
         raise ValidationError("该人选已生成挂职，不能再改变选定结果。", code="placed")
     nomination.decision = decision
     nomination.decision_reason = reason.strip()
@@ -511,7 +806,9 @@ def competitive_ranking(batch: Batch, nominations) -> list[RankedNomination]:
 def placement_inputs(batch: Batch, *, by: User):
     """Selected candidates `by` may see, not yet posted, and posts with places
     left."""
-    posted = Posting.objects.filter(batch=batch).values("cadre_id")
+    # A withdrawn proposal frees its candidate and its place.
+    withdrawn = Q(status=Posting.Status.WITHDRAWN)
+    posted = Posting.objects.filter(batch=batch).exclude(withdrawn).values("cadre_id")
     nominations = (
         Nomination.objects.visible_to(by)
         .filter(batch=batch, decision=Nomination.Decision.SELECTED)
@@ -531,7 +828,7 @@ def placement_inputs(batch: Batch, *, by: User):
         for n in nominations
     ]
     open_posts = batch.posts.select_related("receiving_unit").annotate(
-        used=Count("postings")
+        used=Count("postings", filter=~Q(postings__status=Posting.Status.WITHDRAWN))
     )
     start = batch.mobilised_on or timezone.localdate()
     team = dict(
@@ -559,6 +856,19 @@ def placement_inputs(batch: Batch, *, by: User):
         if p.capacity > p.used
     ]
     return candidates, posts
+
+
+def placement_clashes(batch: Batch, candidates, *, start: dt.date) -> list[str]:
+    """Rule 1 before accepting: the refusals that candidates already posted
+    about then would meet, for the longest term the batch's posts give."""
+    categories = set(batch.posts.values_list("category", flat=True))
+    months = max((batch.term_months(c) for c in categories), default=0)
+    if not candidates or not months:
+        return []
+    clashes = one_posting_at_a_time_clashes(
+        [c.id for c in candidates], start=start, end=add_months(start, months)
+    )
+    return [clashes[c.id] for c in candidates if c.id in clashes]
 
 
 @transaction.atomic
@@ -592,7 +902,8 @@ def placement_accept(
         if cadre_id not in selected or post_id not in posts:
             raise ValidationError("所选人选或岗位已不在本批次中，请刷新后重试。")
         cadre, post = selected[cadre_id], posts[post_id]
-        if post.capacity - post.postings.count() <= 0:
+        taken = post.postings.exclude(status=Posting.Status.WITHDRAWN).count()
+        if post.capacity - taken <= 0:
             raise ValidationError(f"{post}的名额已满。", code="post_full")
         try:
             created.append(

@@ -5,12 +5,12 @@ from typing import NamedTuple
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
-from django.http import Http404, HttpResponse
+from django.db.models import Count, Exists, OuterRef, Q
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
+from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -131,6 +131,7 @@ STATUS_BADGES = {
     Posting.Status.ACTIVE: "text-bg-success",
     Posting.Status.PROPOSED: "text-bg-info",
     Posting.Status.ENDED_EARLY: "text-bg-warning",
+    Posting.Status.WITHDRAWN: "text-bg-light border",
 }
 
 
@@ -278,9 +279,14 @@ def posting_transition(request: AuthenticatedHttpRequest, pk: int, action: str):
     move = partial(
         services.posting_transition, posting=posting, action=action, by=request.user
     )
-    if submit(request, form, move):
+    if moved := submit(request, form, move):
         label = services.TRANSITIONS[action][2]
-        messages.success(request, _("已办理“%(a)s”。") % {"a": label})
+        # The dates it set, named as the confirmation announced them.
+        if changes := services.describe_changes(posting, moved):
+            done = _("已办理“%(a)s”：%(c)s。") % {"a": label, "c": changes}
+        else:
+            done = _("已办理“%(a)s”。") % {"a": label}
+        messages.success(request, done)
     else:
         for error in form.errors.values():
             messages.error(request, " ".join(error))
@@ -407,7 +413,8 @@ def batch_detail(request: AuthenticatedHttpRequest, pk: int):
         postings.order_by().values_list("status", "open_post").annotate(n=Count("pk"))
     ):
         counts[status] += n
-        used[post] += n
+        if status != Posting.Status.WITHDRAWN:  # a withdrawn one frees its place
+            used[post] += n
     # Ranks need every score; only the page's nominations are read in full.
     scores = nominations.values_list("pk", "exam_score", "interview_score", named=True)
     ranking = paginate(request, services.competitive_ranking(batch, scores))
@@ -421,7 +428,7 @@ def batch_detail(request: AuthenticatedHttpRequest, pk: int):
     ranking.object_list = [
         replace(r, nomination=rows[r.nomination.pk]) for r in ranking
     ]
-    _label_nominations([r.nomination for r in ranking])
+    _label_nominations([r.nomination for r in ranking], batch, postings)
     # The posts and the postings are secondary here: shorter pages.
     side_page_size = min(ranking.paginator.per_page, 20)
     posts = paginate(
@@ -432,10 +439,18 @@ def batch_detail(request: AuthenticatedHttpRequest, pk: int):
         param="posts_page",
     )
     _label_posts(posts, used)
-    total = sum(counts.values())
+    live = postings.exclude(status=Posting.Status.WITHDRAWN)
+    total = sum(n for status, n in counts.items() if status != Posting.Status.WITHDRAWN)
+    selected = nominations.filter(decision=Nomination.Decision.SELECTED)
+    explained = _postings_beyond_selection(live, selected, total)
+    chosen = Nomination.objects.filter(
+        batch=batch, cadre=OuterRef("cadre_id"), decision=Nomination.Decision.SELECTED
+    )
     postings = paginate(
         request,
-        postings.select_related("cadre", "receiving_unit"),
+        postings.select_related("cadre", "receiving_unit").annotate(
+            selected=Exists(chosen)
+        ),
         side_page_size,
         count=total,
         param="postings_page",
@@ -459,6 +474,9 @@ def batch_detail(request: AuthenticatedHttpRequest, pk: int):
             "status_counts": [
                 (v, label, counts[v]) for v, label in Posting.Status.choices
             ],
+            "explained": explained,
+            # Where a decision returns to: this page of the tables.
+            "back": request.GET.urlencode(),
             "nomination_form": NominationForm(
                 user=request.user, reserve_only=reserve_only
             ),
@@ -481,14 +499,51 @@ DECISION_BADGES = {
 }
 
 
-def _label_nominations(nominations) -> None:
+def _postings_beyond_selection(postings, selected, total: int) -> dict | None:
+    """Why the batch holds more postings than selected candidates, when it
+    does: postings of cadres it did not select (registered by hand), and
+    further postings of a selected cadre."""
+    n_selected = selected.count()
+    if total <= n_selected:
+        return None
+    mine = postings.filter(cadre_id__in=selected.values("cadre_id"))
+    inside = mine.count()
+    return {
+        "total": total,
+        "selected": n_selected,
+        "outside": total - inside,
+        "repeated": inside - mine.values("cadre_id").distinct().count(),
+    }
+
+
+def _label_nominations(nominations, batch: Batch, postings) -> None:
     """Display labels and URLs of the ranking's rows, the labels looked up in
     dicts made once per page (a get_FOO_display() per cell translates every
-    choice each time)."""
+    choice each time). A nomination with a posting in the batch offers the
+    posting, if the user may see it, instead of a by-hand proposal."""
     ranks = dict(Rank.choices)
     sources = dict(Nomination.Source.choices)
     decisions = dict(Nomination.Decision.choices)
+    cadre_ids = [n.cadre_id for n in nominations]
+    # Any posting in the batch fixes the decision (nomination_decide), seen or
+    # not, but a withdrawn one, which frees the candidate.
+    posted = set(
+        Posting.objects.filter(batch=batch, cadre_id__in=cadre_ids)
+        .exclude(status=Posting.Status.WITHDRAWN)
+        .values_list("cadre_id", flat=True)
+    )
+    seen = dict(
+        postings.filter(cadre_id__in=cadre_ids)
+        .order_by("start_date", "pk")
+        .values_list("cadre_id", "pk")
+    )
     for n in nominations:
+        n.posted = n.cadre_id in posted
+        n.posting_url = (
+            reverse("postings:detail", args=[seen[n.cadre_id]])
+            if n.cadre_id in seen
+            else ""
+        )
         n.rank_label = ranks.get(n.cadre.rank, n.cadre.rank)
         n.source_label = sources.get(n.source, n.source)
         n.decision_label = decisions.get(n.decision, n.decision)
@@ -542,7 +597,20 @@ def nomination_decide(request: AuthenticatedHttpRequest, pk: int):
         messages.success(request, _("已记录%(n)s的结果。") % {"n": nomination.cadre})
     else:
         _flash_errors(request, form)
-    return redirect(nomination.batch)
+    return _back_to_row(request, nomination)
+
+
+# The batch page's own parameters: which page of each table, which cadres.
+BATCH_PAGE_PARAMS = ("page", "posts_page", "postings_page", "reserve")
+
+
+def _back_to_row(request, nomination: Nomination):
+    """Back to the batch page the form was posted from, at the nomination's
+    row, so whoever decides row after row keeps their place."""
+    sent = QueryDict(request.POST.get("back", ""))
+    query = urlencode([(k, sent[k]) for k in BATCH_PAGE_PARAMS if sent.get(k)])
+    url = nomination.batch.get_absolute_url() + (f"?{query}" if query else "")
+    return redirect(f"{url}#nomination-{nomination.pk}")
 
 
 @require_POST
@@ -577,6 +645,7 @@ def placement(request: AuthenticatedHttpRequest, pk: int):
         proposal, problem = placement_propose(candidates, posts), ""
     except Infeasible as exc:
         proposal, problem = [], str(exc)
+    start = batch.mobilised_on or timezone.localdate()
     return render(
         request,
         "postings/placement.html",
@@ -586,7 +655,8 @@ def placement(request: AuthenticatedHttpRequest, pk: int):
             "problem": problem,
             "posts": posts,
             "candidates": candidates,
-            "start": batch.mobilised_on or timezone.localdate(),
+            "clashes": services.placement_clashes(batch, candidates, start=start),
+            "start": start,
             "total": round(sum(p.score for p in proposal), 1),
             "penalty": team_penalty(proposal),
             "team_limit": TEAM_LIMIT,

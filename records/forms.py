@@ -4,11 +4,17 @@ import datetime as dt
 
 from django import forms
 from django.conf import settings
+from django.db.models import Q
+from django.urls import reverse_lazy
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from cadres.forms import DateInput
-from cadres.models import Role
+from cadres.lookups import LookupField, LookupMultipleField
+from cadres.models import Cadre, Role, Unit
+from cadres.policy import role_may_use
+from guazhi.dates import add_months
 from postings.models import Posting
 from records import attachments
 
@@ -73,6 +79,57 @@ class MonthlyNoteEditForm(MonthlyNoteForm):
 
 class NoteMonthLockForm(forms.Form):
     month = MonthField(label=_("月份"))
+
+
+class NoteFilterForm(forms.Form):
+    """The note list's filters: a month (last month unless asked; all months
+    when emptied), the receiving unit with the units under it, the cadre.
+
+    A malformed value is shown as an error beside its field and that filter
+    falls back (the month to last month, the others to none): never a 500.
+    """
+
+    month = MonthField(label=_("月份"), required=False)
+    unit = LookupField("jurisdiction", label=_("接收单位（含下级）"), required=False)
+    cadre = LookupField("cadres", label=_("干部"), required=False)
+
+    def __init__(self, data, *, user, today: dt.date):
+        self.default_month = add_months(today.replace(day=1), -1)
+        if "month" not in data:
+            data = data.copy()
+            data["month"] = f"{self.default_month:%Y-%m}"
+        super().__init__(data)
+        # The pickers suggest through cadres:lookup: offered to whoever may
+        # use it; the other roles see few postings and filter by month alone.
+        self.offers_lookups = role_may_use(user.role, "cadres:lookup")
+        for name, model in (("unit", Unit), ("cadre", Cadre)):
+            field = self.fields[name]
+            field.queryset = (
+                field.source.choices(user)
+                if self.offers_lookups
+                else model.objects.none()
+            )
+
+    @cached_property
+    def filters(self) -> dict:
+        """month (None: all months), unit and cadre, each valid or dropped."""
+        self.is_valid()
+        cleaned = getattr(self, "cleaned_data", {})
+        month = self.default_month if "month" in self.errors else cleaned["month"]
+        return {
+            "month": month,
+            "unit": cleaned.get("unit"),
+            "cadre": cleaned.get("cadre"),
+        }
+
+    def posting_q(self, prefix: str = "") -> Q:
+        """The unit and cadre filters on `prefix` + Posting fields."""
+        q = Q()
+        if unit := self.filters["unit"]:
+            q &= Q(**{f"{prefix}receiving_unit__path__startswith": unit.path})
+        if cadre := self.filters["cadre"]:
+            q &= Q(**{f"{prefix}cadre": cadre})
+        return q
 
 
 def _rows(n: int) -> forms.Textarea:
@@ -231,10 +288,23 @@ class ReportEditForm(forms.ModelForm):
 
 
 class SymposiumForm(forms.ModelForm):
-    attendees = forms.ModelMultipleChoiceField(
+    """Attendees are typed and picked (a multi lookup), not ticked in a list
+    of every posting in scope; the box's suggestions and the check on save
+    use the same choices."""
+
+    attendees = LookupMultipleField(
+        "postings",
         label=_("参会挂职干部"),
-        queryset=Posting.objects.none(),
-        widget=forms.CheckboxSelectMultiple,
+        suggest_url=reverse_lazy("cadres:symposium_create"),
+        help_text=_(
+            "输入姓名，从出现的列表中选择，可选多人；也可直接输入姓名，用“、”分开。"
+        ),
+        error_messages={
+            "invalid_choice": _(
+                "“%(value)s”不是可选的参会挂职：只能选择您可以登记记录的挂职"
+                "（不含拟派），请从输入时出现的列表中选择。"
+            ),
+        },
     )
 
     class Meta:
@@ -245,12 +315,7 @@ class SymposiumForm(forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         field = self.fields["attendees"]
-        field.queryset = (
-            Posting.objects.visible_to(user)
-            .exclude(status=Posting.Status.PROPOSED)
-            .select_related("cadre", "receiving_unit")
-            .order_by("cadre__name", "-start_date")
-        )
+        field.queryset = field.source.choices(user)  # in scope, not proposed
         if user.role == Role.HOST_LEADER:  # only what the host-write rule allows
             field.queryset = field.queryset.filter(
                 pk__in=[
@@ -259,6 +324,3 @@ class SymposiumForm(forms.ModelForm):
                     if not host_write_refusal(p, user, what=HostWrite.RECORD)
                 ]
             )
-        field.label_from_instance = lambda p: (
-            f"{p.cadre.name} · {p.receiving_unit.name}{p.title}（{p.get_status_display()}）"
-        )

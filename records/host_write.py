@@ -79,6 +79,8 @@ def host_write_refusal(
         )
     if posting.status == Posting.Status.ACTIVE:
         return ""
+    if posting.status == Posting.Status.WITHDRAWN:
+        return _("该挂职已撤回，不能填写记录。")
     if posting.status == Posting.Status.PROPOSED:
         return _("该挂职尚未到岗（拟派），接收单位到岗后才能填写记录。")
     if what == HostWrite.APPRAISAL:

@@ -188,6 +188,13 @@ KINDS = [
         title=lambda r: _("组织鉴定（%(s)s）") % {"s": r.get_status_display()},
         fields=("status", "political", "performance", "conduct", "overall"),
         history="appraisal",
+        # A draft is its author's until submitted: on no one else's page,
+        # print view or export.
+        queryset=lambda ids, user: (
+            Appraisal.objects.filter(posting_id__in=ids)
+            .readable_by(user)
+            .select_related("author")
+        ),
     ),
 ]
 

@@ -564,6 +564,16 @@ class Warning(PostingRecord):  # the glossary's name; shadows the builtin here o
         return f"{self.get_level_display()}（{self.get_dimension_display()}）"
 
 
+class AppraisalQuerySet(PostingRecordQuerySet):
+    def readable_by(self, user):
+        """A draft is its author's until submitted (issue 14): everyone else
+        in scope sees only submitted appraisals."""
+        return self.filter(Q(status="submitted") | Q(author_id=user.pk))
+
+    def visible_to(self, user):
+        return super().visible_to(user).readable_by(user)
+
+
 class Appraisal(PostingRecord):
     """组织鉴定: the receiving unit's formal appraisal; read-only once submitted."""
 
@@ -580,6 +590,7 @@ class Appraisal(PostingRecord):
     )
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
 
+    objects = AppraisalQuerySet.as_manager()
     history = HistoricalRecords(
         excluded_fields=["updated_at"], table_name="cadres_historicalappraisal"
     )

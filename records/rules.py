@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from guazhi.dates import add_months, month_days
-from postings.models import Posting
+from postings.models import NOT_BEGUN, Posting
 
 from .models import (
     MonthlyNote,
@@ -36,7 +36,7 @@ def has_ended(posting: Posting) -> bool:
 
 def expected_note_months(posting: Posting, today: dt.date) -> list[dt.date]:
     """Months of the term that have ended: each is owed a monthly note."""
-    if posting.status == Posting.Status.PROPOSED:
+    if posting.status in NOT_BEGUN:
         return []
     months, month = [], posting.start_date.replace(day=1)
     last, current = term_end(posting).replace(day=1), today.replace(day=1)

@@ -4,6 +4,7 @@ here, under the host-write rule and the month locks."""
 import datetime as dt
 from collections import Counter
 
+from constance import config
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -11,7 +12,7 @@ from django.utils import timezone
 
 from cadres.models import Role, User
 from guazhi.dates import month_days
-from postings.models import Posting, Reminder
+from postings.models import NOT_BEGUN, Posting, Reminder
 from postings.services import jurisdiction_staff_ids, reminders_send
 from records import attachments, rules
 
@@ -37,9 +38,9 @@ from .models import (
 def _check_note(note: MonthlyNote) -> None:
     posting = note.posting
     errors = {}
-    if posting.status == posting.Status.PROPOSED:
+    if posting.status in NOT_BEGUN:
         raise ValidationError(
-            "该挂职尚未到岗（拟派），不能填报月小结。", code="not_started"
+            "该挂职尚未到岗（拟派）或已撤回，不能填报月小结。", code="not_started"
         )
     first_of_posting = posting.start_date.replace(day=1)
     if note.month < first_of_posting or note.month > posting.planned_end_date:
@@ -159,9 +160,9 @@ def _term_rule(*, field: str, label: str, not_after_today: bool = True):
 
 
 def _not_proposed(record) -> None:
-    if record.posting.status == Posting.Status.PROPOSED:
+    if record.posting.status in NOT_BEGUN:
         raise ValidationError(
-            "该挂职尚未到岗（拟派），还不能登记这项记录。", code="not_started"
+            "该挂职尚未到岗（拟派）或已撤回，不能登记这项记录。", code="not_started"
         )
 
 
@@ -184,6 +185,8 @@ def _visit_rule(record: FollowUpVisit) -> None:
 
 
 def _support_rule(record: SupportNeed) -> None:
+    if record.posting.status == Posting.Status.WITHDRAWN:
+        raise ValidationError("该挂职已撤回，不能提出保障需求。", code="withdrawn")
     if record.posting.status not in (Posting.Status.PROPOSED, Posting.Status.ACTIVE):
         raise ValidationError("挂职已经结束，不能再提出保障需求。", code="ended")
     if record.raised_on and record.raised_on > timezone.localdate():
@@ -292,8 +295,8 @@ def report_file(
     """The cadre files a report into the next open slot of its kind."""
     if author.cadre_id != posting.cadre_id:
         raise ValidationError("汇报材料只能由挂职干部本人提交。", code="not_own")
-    if posting.status == Posting.Status.PROPOSED:
-        raise ValidationError("该挂职尚未到岗（拟派），还不能提交汇报材料。")
+    if posting.status in NOT_BEGUN:
+        raise ValidationError("该挂职尚未到岗（拟派）或已撤回，不能提交汇报材料。")
     if upload is not None:
         attachments.check_upload(upload)  # refuse before anything is written
     filed = Counter(posting.reports.values_list("kind", flat=True))
@@ -349,8 +352,8 @@ def symposium_hold(
     attendees = list(attendees)
     if not attendees:
         raise ValidationError({"attendees": "请至少选择一名参会的挂职干部。"})
-    if any(p.status == Posting.Status.PROPOSED for p in attendees):
-        raise ValidationError({"attendees": "尚未到岗（拟派）的挂职不能参会。"})
+    if any(p.status in NOT_BEGUN for p in attendees):
+        raise ValidationError({"attendees": "尚未到岗（拟派）或已撤回的挂职不能参会。"})
     for posting in attendees:
         require_host_write(posting, author, what=HostWrite.RECORD)
     if held_on > timezone.localdate():
@@ -446,11 +449,36 @@ def warning_revoke(*, warning: Warning, by: User, reason: str) -> Warning:
     )
 
 
+def appraisal_submit_from(posting: Posting) -> dt.date:
+    """The first day the appraisal (组织鉴定) of `posting` may be submitted:
+    `APPRAISAL_SUBMIT_DAYS_BEFORE_END` days (a setting, default 30) before
+    the end of its term, its planned end or the day it ended early.
+
+    Seed 002: 在挂职锻炼结束时……负责地做出组织鉴定. The appraisal judges the
+    whole term, so it is not submitted mid-term; a draft may be written from
+    the first day (issue 14).
+    """
+    days = config.APPRAISAL_SUBMIT_DAYS_BEFORE_END
+    return rules.term_end(posting) - dt.timedelta(days=days)
+
+
+def appraisal_draft_refusal(appraisal: Appraisal, user: User) -> str:
+    """Why `user` may not read or change `appraisal`, or "": a draft is its
+    author's until submitted (issue 14; Appraisal.objects.readable_by)."""
+    if appraisal.status == Appraisal.Status.DRAFT and appraisal.author_id != user.pk:
+        return (
+            f"这份组织鉴定的草稿由{appraisal.author}起草，"
+            "提交前只有起草人本人可以查看和修改。"
+        )
+    return ""
+
+
 @transaction.atomic
 def appraisal_save(
     *, posting, author: User, submit: bool = False, **fields
 ) -> Appraisal:
-    """Write or revise the draft; once submitted the appraisal is read-only."""
+    """Write or revise the draft (its author only); submit it from
+    `appraisal_submit_from`; once submitted the appraisal is read-only."""
     appraisal = Appraisal.objects.select_for_update().filter(
         posting=posting
     ).first() or Appraisal(posting=posting, author=author)
@@ -458,8 +486,17 @@ def appraisal_save(
         raise ValidationError(
             "组织鉴定已经提交，不能再修改。", code="appraisal_submitted"
         )
+    if refusal := appraisal_draft_refusal(appraisal, author):
+        raise ValidationError(refusal, code="not_author")
     require_host_write(posting, author, what=HostWrite.APPRAISAL)
     _not_proposed(appraisal)
+    if submit and (opens := appraisal_submit_from(posting)) > timezone.localdate():
+        end = rules.term_end(posting)
+        raise ValidationError(
+            f"组织鉴定自{opens:%Y年%m月%d日}起才能提交（挂职计划结束日期"
+            f"{end:%Y年%m月%d日}前{(end - opens).days}天）。在此之前可以保存草稿。",
+            code="too_early",
+        )
     for name, value in fields.items():
         setattr(appraisal, name, value)
     if submit:

@@ -60,7 +60,12 @@ def records(world, host_a, org_a):
             held_on=day + 7 * d, attendees=[posting], author=org_a
         ),
         "visit": FollowUpVisitFactory(posting=posting, visited_on=day + 8 * d),
-        "appraisal": AppraisalFactory(posting=posting),
+        # Submitted: a draft is its author's alone (issue 14).
+        "appraisal": AppraisalFactory(
+            posting=posting,
+            status=Appraisal.Status.SUBMITTED,
+            submitted_at=timezone.now(),
+        ),
         "assessment": _closed_assessment(posting, org_a),
     }
 

@@ -334,8 +334,12 @@ def test_a_symposium_shows_on_every_attendees_dossier(login, org_city, org_a, wo
 
 def test_a_host_leader_cannot_pick_attendees_outside_their_scope(login, host_a, world):
     client = login(host_a)
-    form = client.get(reverse("cadres:symposium_create")).content.decode()
-    assert CADRE_A_NAME in form and CADRE_B_NAME not in form
+    url = reverse("cadres:symposium_create")
+    # Attendees are searched, not listed: the suggestions follow the scope.
+    mine = client.get(url, {"suggest": "attendees", "attendees": CADRE_A_NAME})
+    assert CADRE_A_NAME in mine.content.decode()
+    theirs = client.get(url, {"suggest": "attendees", "attendees": CADRE_B_NAME})
+    assert CADRE_B_NAME not in theirs.content.decode()
     response = client.post(
         reverse("cadres:symposium_create"),
         {
@@ -347,7 +351,7 @@ def test_a_host_leader_cannot_pick_attendees_outside_their_scope(login, host_a, 
         },
     )
     assert response.status_code == 200
-    assert "选择一个有效的选项" in form_errors(response)
+    assert "不是可选的参会挂职" in form_errors(response)
     assert not Symposium.objects.exists()
 
 

@@ -18,6 +18,9 @@ from tests.factories import (
     UserFactory,
 )
 
+# An emptied month filter: every month (the list defaults to last month).
+ALL_MONTHS = {"month": ""}
+
 
 def _form(month, **changes) -> dict:
     data = {
@@ -204,7 +207,7 @@ def test_host_leader_cannot_edit_other_units_notes(login, host_a, world):
 
 def test_host_leader_cannot_see_other_units_notes(login, host_a, world):
     MonthlyNoteFactory(posting=world.b.posting, month=months_ago(3))
-    response = login(host_a).get(reverse("cadres:note_list"))
+    response = login(host_a).get(reverse("cadres:note_list"), ALL_MONTHS)
     assert [n.pk for n in response.context["notes"]] == [world.a.note.pk]
     assert world.b.cadre.name not in response.content.decode()
 
@@ -234,7 +237,7 @@ def test_the_note_list_escapes_what_users_typed(login, org_city, tree):
             last_name='"><script>x()</script>',
         ),
     )
-    body = login(org_city).get(reverse("cadres:note_list")).content.decode()
+    body = login(org_city).get(reverse("cadres:note_list"), ALL_MONTHS).content.decode()
     assert "<script>x()" not in body and "<b>王</b>" not in body
     assert f'<a href="{posting.get_absolute_url()}">&lt;b&gt;王&lt;/b&gt;</a>' in body
     assert "&quot;&gt;&lt;script&gt;x()&lt;/script&gt;" in body
@@ -242,7 +245,7 @@ def test_the_note_list_escapes_what_users_typed(login, org_city, tree):
 
 def test_the_note_list_names_authors_and_counts_new_notes(login, org_city, world):
     client = login(org_city)
-    first = client.get(reverse("cadres:note_list"))
+    first = client.get(reverse("cadres:note_list"), ALL_MONTHS)
     assert len(first.context["notes"]) == 2
     note = MonthlyNoteFactory(
         posting=world.a.posting,
@@ -254,7 +257,7 @@ def test_the_note_list_names_authors_and_counts_new_notes(login, org_city, world
             last_name="",
         ),
     )
-    second = client.get(reverse("cadres:note_list"))
+    second = client.get(reverse("cadres:note_list"), ALL_MONTHS)
     assert {n.pk for n in second.context["notes"]} == {
         world.a.note.pk,
         world.b.note.pk,

@@ -10,6 +10,9 @@ from records.services import monthly_note_update, note_locked, note_month_lock
 from tests.conftest import form_errors, months_ago
 from tests.factories import MonthlyNoteFactory, UserFactory
 
+# An emptied month filter: every month (the list defaults to last month).
+ALL_MONTHS = {"month": ""}
+
 
 def _form(note, **changes) -> dict:
     data = {
@@ -201,7 +204,7 @@ def test_late_filing_of_an_auto_locked_month_is_still_possible(login, host_a, wo
 
 
 def test_the_note_list_shows_which_notes_are_locked(login, host_a, world, fresh_note):
-    response = login(host_a).get(reverse("cadres:note_list"))
+    response = login(host_a).get(reverse("cadres:note_list"), ALL_MONTHS)
     states = {n.pk: bool(n.lock_reason) for n in response.context["notes"]}
     assert states == {world.a.note.pk: True, fresh_note.pk: False}
     assert "已锁定" in response.content.decode()
@@ -213,7 +216,7 @@ def test_the_note_list_shows_a_manual_lock_only_where_it_covers(
     settings.MONTHLY_NOTE_LOCK_DAYS = 400  # only the manual lock counts here
     assert world.a.note.month == world.b.note.month
     note_month_lock(month=world.a.note.month, by=org_a)
-    response = login(org_city).get(reverse("cadres:note_list"))
+    response = login(org_city).get(reverse("cadres:note_list"), ALL_MONTHS)
     reasons = {n.pk: n.lock_reason for n in response.context["notes"]}
     assert reasons == {
         world.a.note.pk: note_locked(world.a.note),

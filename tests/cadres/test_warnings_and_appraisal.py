@@ -192,6 +192,11 @@ def test_the_host_leader_drafts_then_submits_the_appraisal(login, host_a, org_a,
     assert client.post(url, _appraisal(draft="")).status_code == 302
     appraisal = Appraisal.objects.get()
     assert appraisal.status == Appraisal.Status.DRAFT
+    # Submitted near the end of the term (issue 14: not mid-term).
+    posting = world.a.posting
+    posting.planned_end_date = timezone.localdate() + dt.timedelta(days=20)
+    posting.set_midterm_date()
+    posting.save(update_fields=["planned_end_date", "midterm_date"])
     client.post(url, _appraisal(overall="表现突出，同意期满。", final=""))
     appraisal.refresh_from_db()
     assert appraisal.status == Appraisal.Status.SUBMITTED

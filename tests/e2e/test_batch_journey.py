@@ -7,7 +7,7 @@ import pytest
 from cadres import idcard
 from cadres.models import Cadre, Rank, Role, User
 from cadres.services import unit_create
-from postings.models import Extension, Posting
+from postings.models import Batch, Extension, Nomination, Posting
 from tests.e2e.pages import PASSWORD, login, nav, pick, submit
 
 
@@ -98,6 +98,9 @@ def test_org_staff_runs_a_batch_from_nomination_to_placement_and_lifecycle(
     )
     for name in ("林晓雯", "周建国"):
         row = page.locator(f"#nomination-table tr[data-cadre='{name}']")
+        # Pending: the dropdown shows no decision until one is chosen.
+        assert row.locator("select[name=decision]").input_value() == ""
+        row.locator("select[name=decision]").select_option("selected")
         row.locator("input[name=reason]").fill("综合成绩优秀，专业对口")
         row.get_by_role("button", name="确定").click()
         page.wait_for_selector(f"text=已记录{name}的结果")
@@ -129,6 +132,12 @@ def test_org_staff_runs_a_batch_from_nomination_to_placement_and_lifecycle(
     )
     page.get_by_role("button", name="采纳所选，生成拟派挂职").click()
     page.wait_for_selector("text=已生成2项拟派挂职")
+    # Back on the batch page, the placed candidates offer their postings
+    # instead of a proposal by hand, and their decisions are fixed.
+    table = page.locator("#nomination-table")
+    assert table.get_by_role("link", name="手动生成拟派").count() == 0
+    assert table.get_by_role("link", name="已生成挂职").count() == 2
+    assert table.locator("select[name=decision]").count() == 0
     placed = Posting.objects.get(cadre=county["woman"], batch__isnull=False)
     assert placed.status == "proposed"
     assert placed.receiving_unit == county["near"]
@@ -162,3 +171,62 @@ def test_org_staff_runs_a_batch_from_nomination_to_placement_and_lifecycle(
     page.wait_for_selector("text=已办理“提前结束”")
     assert page.inner_text("#posting-status") == "提前结束"
     assert "因工作需要召回原单位" in page.inner_text("#status-changes")
+
+
+def test_confirming_a_rejected_row_keeps_it_rejected_and_in_place(
+    live_server, new_page, county
+):
+    """The dropdown shows the recorded decision, so 确定 on a 未选中 row (a
+    reason typed, the dropdown untouched) keeps it 未选中; the table keeps its
+    order and the page comes back at the row."""
+    staff = User.objects.get(username="zzb")
+    batch = Batch.objects.create(
+        name="2026年第三批下派",
+        year=2026,
+        unit=county["farm"].parent,
+        kinds=["downward"],
+        created_by=staff,
+    )
+    names = [f"候选{seq:02d}" for seq in range(4, 24)]
+    for seq, name in enumerate(names, start=4):
+        Nomination.objects.create(
+            batch=batch,
+            cadre=_cadre(name, county["farm"], Rank.SECTION, "M", "农业", seq),
+            source=Nomination.Source.SELF,
+            decision=Nomination.Decision.PENDING,
+        )
+    target = names[16]  # well below the fold
+    nomination = Nomination.objects.get(batch=batch, cadre__name=target)
+    nomination.decision = Nomination.Decision.REJECTED
+    nomination.decision_reason = "年龄不符合要求"
+    nomination.save()
+
+    base = live_server.url
+    page = new_page()
+    login(page, base, "zzb")
+    page.goto(f"{base}{batch.get_absolute_url()}")
+    rows = page.locator("#nomination-table tbody tr")
+    order = [rows.nth(i).get_attribute("data-cadre") for i in range(rows.count())]
+    assert order == names
+    row = page.locator(f"#nomination-table tr[data-cadre='{target}']")
+    row.locator("input[name=reason]").fill("复核后维持")
+    row.get_by_role("button", name="确定").click()
+    page.wait_for_selector(f"text=已记录{target}的结果")
+
+    nomination.refresh_from_db()
+    assert nomination.decision == Nomination.Decision.REJECTED
+    assert nomination.decision_reason == "复核后维持"
+    assert row.locator(".badge.text-bg-secondary").inner_text() == "未选中"
+    assert row.locator("select[name=decision]").input_value() == "rejected"
+    assert [
+        rows.nth(i).get_attribute("data-cadre") for i in range(rows.count())
+    ] == order
+    # Back at the row, not at the top of the page.
+    assert page.url.endswith(f"#nomination-{nomination.pk}")
+    # (Waited for: the browser scrolls to the fragment as the page settles.)
+    page.wait_for_function(
+        "el => { const r = el.getBoundingClientRect();"
+        " return r.top >= 0 && r.bottom <= window.innerHeight; }",
+        arg=row.element_handle(),
+        timeout=5_000,
+    )

@@ -3,14 +3,16 @@
 import datetime as dt
 
 import pytest
+from django.urls import reverse
 
 from cadres import idcard
 from cadres.models import Cadre, Role, User
 from cadres.services import unit_create
+from postings.lookups import posting_label
 from postings.models import Posting
-from records.models import Attachment, MonthlyNote, Talk, WorkLog
+from records.models import Attachment, MonthlyNote, Symposium, Talk, WorkLog
 from tests.cadres.files import EXE_BYTES, PDF_BYTES
-from tests.e2e.pages import PASSWORD, login, logout, nav, submit
+from tests.e2e.pages import PASSWORD, login, logout, nav, pick, submit
 
 
 @pytest.fixture
@@ -162,3 +164,211 @@ def test_every_party_files_its_records_and_org_staff_read_the_dossier(
     assert page.locator(".print-toolbar").is_hidden()  # the toolbar is not printed
     pdf = page.pdf(format="A4", prefer_css_page_size=True)
     assert pdf.startswith(b"%PDF")
+
+
+# The 新增 menu: label -> (URL name, the heading of the form it opens).
+RECORD_FORMS = {
+    "写日记录": ("cadres:worklog_create", "登记日记录"),
+    "提交汇报材料": ("cadres:report_create", "提交汇报材料"),
+    "填报月小结": ("cadres:note_create", "填报月小结"),
+    "谈心谈话": ("cadres:talk_create", "登记谈心谈话"),
+    "培训": ("cadres:training_create", "登记培训"),
+    "表扬": ("cadres:commendation_create", "登记表扬"),
+    "预警": ("cadres:warning_create", "登记预警"),
+    "组织鉴定": ("cadres:appraisal_edit", "组织鉴定"),
+    "后勤保障需求": ("cadres:support_create", "登记后勤保障"),
+    "回访": ("cadres:visit_create", "登记回访"),
+    "座谈会": ("cadres:symposium_create", "登记座谈会"),
+}
+
+# Who has which item (portal.views.RECORD_ACTIONS, cadres.policy), on the
+# active posting and on one that has ended.
+MENUS = {
+    "lxw": {
+        "active": ["写日记录", "提交汇报材料", "后勤保障需求"],
+        "completed": ["提交汇报材料"],
+    },
+    "lw": {
+        "active": [
+            "填报月小结",
+            "谈心谈话",
+            "培训",
+            "表扬",
+            "预警",
+            "组织鉴定",
+            "后勤保障需求",
+            "座谈会",
+        ],
+        "completed": ["组织鉴定"],
+    },
+    "zzb": {
+        "active": ["谈心谈话", "培训", "表扬", "预警", "后勤保障需求", "座谈会"],
+        "completed": ["谈心谈话", "培训", "表扬", "预警", "回访", "座谈会"],
+    },
+    "hc": {"active": ["后勤保障需求"], "completed": ["回访"]},
+}
+
+
+@pytest.fixture
+def two_postings(posting):
+    """The active posting, an earlier one that has ended, and the home
+    contact of the cadre's own unit."""
+    User.objects.create_user(
+        "hc",
+        password=PASSWORD,
+        role=Role.HOME_CONTACT,
+        unit=posting.sending_unit,
+        last_name="财政局",
+        first_name="联系人",
+    )
+    today = dt.date.today()
+    done = Posting(
+        cadre=posting.cadre,
+        kind=Posting.Kind.DOWNWARD,
+        sending_unit=posting.sending_unit,
+        receiving_unit=posting.receiving_unit,
+        title="党委委员",
+        start_date=today - dt.timedelta(days=900),
+        planned_end_date=today - dt.timedelta(days=535),
+        ended_on=today - dt.timedelta(days=535),
+        status=Posting.Status.COMPLETED,
+        created_by=posting.created_by,
+    )
+    done.set_midterm_date()
+    done.save()
+    return {"active": posting, "completed": done}
+
+
+# True when the point at the element's centre is the element itself: a menu
+# item clipped by a scrolling box, or under another element, is not.
+HIT_AT_CENTRE = """el => {
+  const r = el.getBoundingClientRect();
+  const at = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+  return r.width > 0 && r.height > 0 && at !== null && (at === el || el.contains(at));
+}"""
+
+
+def open_record_menu(page, posting):
+    row = page.locator(f"#posting-table tr[data-posting='{posting.pk}']")
+    row.get_by_role("button", name="新增").click()
+    menu = row.locator(".dropdown-menu.show")
+    menu.wait_for(state="visible")
+    return menu
+
+
+@pytest.mark.parametrize("username", list(MENUS))
+def test_every_item_of_the_new_record_menu_opens_its_form_where_it_shows(
+    live_server, new_page, two_postings, username
+):
+    """Each item of each row's 新增 menu is on screen and on top where it
+    shows (not clipped by the table's scrolling box), and clicking it there,
+    as a user does, opens that record's form for that posting."""
+    base = live_server.url
+    page = new_page()
+    login(page, base, username)
+    cadre = two_postings["active"].cadre
+    if username == "lxw":
+        dossier = f"{base}{reverse('cadres:my_dossier')}"
+    else:
+        dossier = f"{base}{reverse('cadres:detail', args=[cadre.pk])}"
+    for state, labels in MENUS[username].items():
+        posting = two_postings[state]
+        page.goto(dossier)
+        menu = open_record_menu(page, posting)
+        shown = menu.get_by_role("link").all_inner_texts()
+        assert [label.strip() for label in shown] == labels
+        for label in labels:
+            page.goto(dossier)
+            menu = open_record_menu(page, posting)
+            item = menu.get_by_role("link", name=label, exact=True)
+            assert item.evaluate(HIT_AT_CENTRE), f"{username}: {label} is hidden"
+            item.click(timeout=3_000)
+            name, heading = RECORD_FORMS[label]
+            if name == "cadres:symposium_create":
+                expected = f"{reverse(name)}?posting={posting.pk}"
+            else:
+                expected = reverse(name, args=[posting.pk])
+            page.wait_for_url(f"{base}{expected}")
+            assert page.inner_text("main h1") == heading
+            assert page.locator("main form button[type=submit]").first.is_visible()
+
+
+def test_the_new_record_menu_shows_whole_on_a_phone(
+    live_server, new_page, two_postings
+):
+    """On a narrow screen the posting table scrolls sideways; the menu of its
+    last column still shows whole, on top, and takes a click."""
+    base = live_server.url
+    page = new_page()
+    page.set_viewport_size({"width": 390, "height": 740})
+    login(page, base, "lw")
+    posting = two_postings["active"]
+    page.goto(f"{base}{reverse('cadres:detail', args=[posting.cadre_id])}")
+    menu = open_record_menu(page, posting)
+    items = menu.get_by_role("link")
+    assert items.count() == len(MENUS["lw"]["active"])
+    for item in items.all():
+        assert item.evaluate(HIT_AT_CENTRE), item.inner_text()
+    items.last.click(timeout=3_000)
+    page.wait_for_url(f"{base}{reverse('cadres:symposium_create')}?posting=*")
+
+
+def test_attendees_of_a_symposium_are_typed_and_picked(live_server, new_page, posting):
+    """The host leader opens 座谈会 from a posting (its cadre comes chosen),
+    types a second name, picks it from the suggestions, changes their mind
+    about a third and saves a symposium with the two."""
+    township, organ = posting.receiving_unit, posting.sending_unit
+    others = {}
+    for name in ("周明远", "郑明德"):
+        cadre = Cadre.objects.create(
+            name=name,
+            id_number=idcard.make("320581", dt.date(1990, 5, 1), len(others) + 11, "M"),
+            gender="M",
+            birth_date=dt.date(1990, 5, 1),
+            unit=organ,
+            rank=2,
+        )
+        others[name] = Posting(
+            cadre=cadre,
+            kind=Posting.Kind.DOWNWARD,
+            sending_unit=organ,
+            receiving_unit=township,
+            title="村党支部第一书记",
+            start_date=posting.start_date,
+            planned_end_date=posting.planned_end_date,
+            status=Posting.Status.ACTIVE,
+            created_by=posting.created_by,
+        )
+        others[name].set_midterm_date()
+        others[name].save()
+    base = live_server.url
+    page = new_page()
+    login(page, base, "lw")
+    page.goto(f"{base}{reverse('cadres:detail', args=[posting.cadre_id])}")
+    open_record_menu(page, posting).get_by_role("link", name="座谈会").click()
+    chips = page.locator(".lookup-chip")
+    assert chips.all_inner_texts() == [posting_label(posting)]
+
+    pick(page, "#id_attendees", "周明远")
+    pick(page, "#id_attendees", "郑明德")
+    assert chips.count() == 3
+    assert page.input_value("#id_attendees") == ""
+    chips.filter(has_text="郑明德").get_by_role("button").click()
+    assert chips.count() == 2
+    page.fill("#id_title", "柳湾镇挂职干部座谈会")
+    page.fill("#id_host", "柳湾镇党委")
+    page.fill("#id_minutes", "交流驻村工作体会。")
+    # A name typed but not picked is read on save: unknown, it is refused
+    # where it was typed, and what was chosen stays chosen.
+    page.fill("#id_attendees", "查无此人")
+    submit(page)
+    assert page.locator("#id_attendees_error", has_text="“查无此人”").is_visible()
+    assert chips.count() == 2
+    assert page.input_value("#id_attendees") == "查无此人"
+    assert not Symposium.objects.exists()
+    page.fill("#id_attendees", "")
+    submit(page)
+    page.wait_for_selector("text=座谈会“柳湾镇挂职干部座谈会”已登记")
+    symposium = Symposium.objects.get()
+    assert set(symposium.attendees.all()) == {posting, others["周明远"]}
+    assert "柳湾镇挂职干部座谈会" in page.inner_text("#timeline-entries")

@@ -233,6 +233,7 @@ def test_the_batch_page_counts_its_postings_by_status(login, org_a, tree, batch_
         "active": "1",
         "completed": "1",
         "ended_early": "0",
+        "withdrawn": "0",
     }
 
 
@@ -557,7 +558,7 @@ def test_the_batch_page_shows_the_ranking_in_order(login, org_a, tree, batch_a):
     )
     body = login(org_a).get(batch_a.get_absolute_url()).content.decode()
     rows = re.findall(
-        r'<tr data-cadre="([^"]+)">\s*<td class="rank">([^<]+)</td>', body
+        r'<tr data-cadre="([^"]+)"[^>]*>\s*<td class="rank">([^<]+)</td>', body
     )
     assert rows == [
         ("第一", "1"),
@@ -571,7 +572,7 @@ def test_the_batch_page_shows_the_ranking_in_order(login, org_a, tree, batch_a):
 def _ranks(client, url) -> list[tuple[str, str]]:
     body = client.get(url).content.decode()
     return re.findall(
-        r'<tr data-cadre="([^"]+)">\s*<td class="rank">([^<]+)</td>', body
+        r'<tr data-cadre="([^"]+)"[^>]*>\s*<td class="rank">([^<]+)</td>', body
     )
 
 

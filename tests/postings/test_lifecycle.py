@@ -19,7 +19,6 @@ from django.utils import timezone
 from cadres.models import Role
 from postings import services
 from postings.models import Assignment, Extension, Posting, StatusChange
-from postings.services import ACTIVE_CONFLICT
 from records.models import MonthlyNote
 from tests.conftest import CADRE_A_NAME, form_errors, months_ago
 from tests.factories import (
@@ -62,8 +61,9 @@ def proposed(tree):
 
 
 def test_activating_a_proposed_posting_records_who_when_and_why(login, org_a, proposed):
+    arrived = proposed.start_date  # on the planned start: no date moves
     response = _move(
-        login(org_a), proposed, "activate", on="2026-03-02", reason="按时到岗"
+        login(org_a), proposed, "activate", on=f"{arrived:%Y-%m-%d}", reason="按时到岗"
     )
     assert response.status_code == 302
     assert response["Location"] == proposed.get_absolute_url()
@@ -73,19 +73,24 @@ def test_activating_a_proposed_posting_records_who_when_and_why(login, org_a, pr
     assert proposed.ended_on is None
     change = StatusChange.objects.get(posting=proposed)
     assert (change.from_status, change.to_status) == (STATUS.PROPOSED, STATUS.ACTIVE)
-    assert (change.on, change.reason, change.by) == (
-        dt.date(2026, 3, 2),
-        "按时到岗",
-        org_a,
-    )
+    assert (change.on, change.reason, change.by) == (arrived, "按时到岗", org_a)
 
 
 def _due(posting) -> str:
     return f"{posting.planned_end_date:%Y-%m-%d}"
 
 
+def _due_on(posting, end: dt.date) -> Posting:
+    """`posting` planned to end on `end`: a transition takes no date after
+    today, so 期满 is tried on postings whose end has come."""
+    posting.planned_end_date = end
+    posting.set_midterm_date()
+    posting.save(update_fields=["planned_end_date", "midterm_date"])
+    return posting
+
+
 def test_completing_well_before_the_planned_end_is_refused(login, org_a, world):
-    posting = world.a.posting
+    posting = _due_on(world.a.posting, TODAY + dt.timedelta(days=30))
     early = posting.planned_end_date - dt.timedelta(days=60)
     response = _move(login(org_a), posting, "complete", on=f"{early:%Y-%m-%d}")
     assert any("不能按期满结束" in m for m in _messages(response))
@@ -94,14 +99,14 @@ def test_completing_well_before_the_planned_end_is_refused(login, org_a, world):
 
 
 def test_completing_a_few_days_before_the_planned_end_is_allowed(login, org_a, world):
-    posting = world.a.posting
+    posting = _due_on(world.a.posting, TODAY + dt.timedelta(days=5))
     close = posting.planned_end_date - dt.timedelta(days=10)
     _move(login(org_a), posting, "complete", on=f"{close:%Y-%m-%d}")
     assert _status(posting) == STATUS.COMPLETED
 
 
 def test_completing_an_active_posting_sets_the_actual_end_date(login, org_a, world):
-    posting = world.a.posting
+    posting = _due_on(world.a.posting, TODAY)
     due = posting.planned_end_date
     _move(login(org_a), posting, "complete", on=f"{due:%Y-%m-%d}")
     posting.refresh_from_db()
@@ -214,7 +219,8 @@ def test_activation_is_refused_while_the_cadre_is_in_post_elsewhere(
         status=STATUS.PROPOSED,
     )
     response = _move(login(org_a), second, "activate", on=f"{TODAY:%Y-%m-%d}")
-    assert _messages(response) == [ACTIVE_CONFLICT]
+    [message] = _messages(response)
+    assert f"{CADRE_A_NAME}已有在岗的挂职：甲一镇" in message
     assert _status(second) == STATUS.PROPOSED
     assert not second.status_changes.exists()
 
@@ -229,7 +235,7 @@ def test_the_next_posting_may_be_activated_once_the_first_has_ended(
         status=STATUS.PROPOSED,
     )
     client = login(org_a)
-    _move(client, world.a.posting, "complete", on=_due(world.a.posting))
+    _move(client, _due_on(world.a.posting, TODAY), "complete", on=f"{TODAY:%Y-%m-%d}")
     _move(client, second, "activate", on=f"{TODAY:%Y-%m-%d}")
     assert _status(second) == STATUS.ACTIVE
     assert _status(world.a.posting) == STATUS.COMPLETED
@@ -257,7 +263,8 @@ def test_org_staff_of_another_county_get_404_on_a_transition(login, org_b, world
 
 
 def test_org_staff_of_the_city_may_move_a_county_posting(login, org_city, world):
-    _move(login(org_city), world.b.posting, "complete", on=_due(world.b.posting))
+    posting = _due_on(world.b.posting, TODAY)
+    _move(login(org_city), posting, "complete", on=_due(posting))
     assert _status(world.b.posting) == STATUS.COMPLETED
     assert world.b.posting.status_changes.get().by == org_city
 
@@ -270,10 +277,10 @@ def test_each_transition_adds_a_history_record_by_its_actor(
     assert proposed.history.count() == created + 1
     assert proposed.history.first().history_user == org_a
     assert proposed.history.first().status == STATUS.ACTIVE
-    _move(login(org_city), proposed, "complete", on=_due(proposed))
+    _move(login(org_city), proposed, "end_early", on=f"{TODAY:%Y-%m-%d}", reason="召回")
     assert proposed.history.count() == created + 2
     latest = proposed.history.first()
-    assert (latest.history_user, latest.status) == (org_city, STATUS.COMPLETED)
+    assert (latest.history_user, latest.status) == (org_city, STATUS.ENDED_EARLY)
     # A refused transition writes no history.
     _move(login(org_a), proposed, "complete", on=f"{TODAY:%Y-%m-%d}")
     assert proposed.history.count() == created + 2
@@ -286,10 +293,11 @@ def _offered_actions(body: str) -> list[str]:
 @pytest.mark.parametrize(
     ("status", "offered"),
     [
-        (STATUS.PROPOSED, ["activate"]),
+        (STATUS.PROPOSED, ["activate", "withdraw"]),
         (STATUS.ACTIVE, ["complete", "end_early"]),
         (STATUS.COMPLETED, []),
         (STATUS.ENDED_EARLY, []),
+        (STATUS.WITHDRAWN, []),
     ],
 )
 def test_the_posting_page_offers_only_the_transitions_of_its_status(
@@ -691,7 +699,7 @@ def test_host_leader_still_reads_a_completed_posting_and_files_only_open_months(
     assert reverse("cadres:note_edit", args=[fresh.pk]) in body
     assert reverse("cadres:note_edit", args=[world.a.note.pk]) not in body  # locked
 
-    _move(login(org_a), posting, "complete", on=_due(posting))
+    _move(login(org_a), _due_on(posting, TODAY), "complete", on=_due(posting))
     response = client.get(posting.get_absolute_url())
     assert response.status_code == 200
     body = response.content.decode()
@@ -707,7 +715,7 @@ def test_host_leader_still_reads_a_completed_posting_and_files_only_open_months(
 def test_host_leader_cannot_file_a_locked_months_note_on_a_completed_posting(
     login, org_a, host_a, world
 ):
-    posting = world.a.posting
+    posting = _due_on(world.a.posting, TODAY)
     _move(login(org_a), posting, "complete", on=_due(posting))
     response = login(host_a).post(
         reverse("cadres:note_create", args=[posting.pk]),

@@ -221,6 +221,7 @@ def test_the_status_counts_count_the_filtered_postings(login, org_a, roster):
         "在岗": 2,
         "期满": 1,
         "提前结束": 1,
+        "已撤回": 0,
         "合计": 5,
     }
     downward = client.get(reverse("postings:list"), {"kind": "downward"})
@@ -229,6 +230,7 @@ def test_the_status_counts_count_the_filtered_postings(login, org_a, roster):
         "在岗": 1,
         "期满": 0,
         "提前结束": 1,
+        "已撤回": 0,
         "合计": 3,
     }
 

@@ -24,7 +24,6 @@ from postings.models import (
     StatusChange,
     midpoint,
 )
-from postings.services import ACTIVE_CONFLICT
 from tests.conftest import form_errors
 from tests.factories import CadreFactory, PostingFactory, UnitFactory
 
@@ -308,8 +307,22 @@ def test_a_default_term_from_a_month_end_lands_on_the_last_day_of_the_month(
 # --- Rule 1: one posting in progress -------------------------------------------
 
 
+def _next_posting(by, tree, world) -> Posting:
+    """Cadre A's next posting, from the day the active one is planned to end
+    (rule 1 refuses one that overlaps it: test_one_posting_at_a_time.py)."""
+    start = world.a.posting.planned_end_date
+    return _create(
+        by,
+        world.a.cadre,
+        tree.village_a1,
+        title="第一书记",
+        start_date=start,
+        planned_end_date=start + dt.timedelta(days=365),
+    )
+
+
 def test_a_cadre_in_post_may_be_proposed_for_a_next_posting(org_a, tree, world):
-    proposed = _create(org_a, world.a.cadre, tree.village_a1, title="第一书记")
+    proposed = _next_posting(org_a, tree, world)
     assert proposed.status == Posting.Status.PROPOSED
     assert Posting.objects.filter(cadre=world.a.cadre).count() == 2
 
@@ -317,13 +330,13 @@ def test_a_cadre_in_post_may_be_proposed_for_a_next_posting(org_a, tree, world):
 def test_the_service_refuses_to_activate_a_second_posting_of_a_cadre(
     org_a, tree, world
 ):
-    proposed = _create(org_a, world.a.cadre, tree.village_a1, title="第一书记")
+    proposed = _next_posting(org_a, tree, world)
     with pytest.raises(ValidationError) as caught:
         services.posting_transition(
             posting=proposed, action="activate", on=TODAY, by=org_a
         )
-    assert caught.value.message_dict["cadre"] == [ACTIVE_CONFLICT]
-    assert "同一时间只能有一项在岗挂职" in ACTIVE_CONFLICT
+    [message] = caught.value.message_dict["cadre"]
+    assert "甲一镇乡镇长助理" in message and "在岗" in message
     proposed.refresh_from_db()
     assert proposed.status == Posting.Status.PROPOSED
     assert not StatusChange.objects.filter(posting=proposed).exists()
@@ -357,13 +370,14 @@ def test_the_database_decides_rule_1_when_a_concurrent_activation_wins_the_race(
 ):
     """The check sees no conflict (as if the other posting were activated just
     after it ran); the partial unique index refuses, with the rule's message."""
-    proposed = _create(org_a, world.a.cadre, tree.village_a1, title="第一书记")
+    proposed = _next_posting(org_a, tree, world)
     monkeypatch.setattr(services, "hard_rule_errors", lambda posting, by: {})
     with pytest.raises(ValidationError) as caught:
         services.posting_transition(
             posting=proposed, action="activate", on=TODAY, by=org_a
         )
-    assert caught.value.messages == [ACTIVE_CONFLICT]
+    [message] = caught.value.messages
+    assert "甲一镇乡镇长助理" in message and "在岗" in message
     proposed.refresh_from_db()
     assert proposed.status == Posting.Status.PROPOSED
     assert not StatusChange.objects.filter(posting=proposed).exists()
@@ -490,18 +504,19 @@ def test_ended_and_non_overlapping_postings_do_not_count_toward_the_team(
     assert not posting.overrides.exists()
 
 
-def test_the_cadres_own_other_posting_does_not_count_toward_the_team(
-    org_a, tree, world
-):
+def test_the_cadres_own_other_posting_is_rule_1_not_rule_2(org_a, tree, world):
     PostingFactory(
         cadre=CadreFactory(unit=tree.organ_a),
         receiving_unit=tree.township_a1,
         start_date=TODAY,
         status=Posting.Status.PROPOSED,
     )
-    # Cadre A's own active posting is the other one at 甲一镇: only one other.
-    posting = _create(org_a, world.a.cadre, tree.township_a1, title="党委副书记")
-    assert not posting.overrides.exists()
+    # Cadre A's own active posting is the other one at 甲一镇: a second one of
+    # theirs there is refused by rule 1, with no rule-2 reason asked for.
+    with pytest.raises(ValidationError) as caught:
+        _create(org_a, world.a.cadre, tree.township_a1, title="党委副书记")
+    assert set(caught.value.message_dict) == {"cadre"}
+    assert Posting.objects.filter(cadre=world.a.cadre).count() == 1
 
 
 def test_saving_again_with_the_reason_does_not_duplicate_the_override(
