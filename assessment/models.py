@@ -86,7 +86,10 @@ class Template(models.Model):
     )
     description = models.TextField(_("说明"), blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("创建人"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
@@ -108,13 +111,19 @@ class TemplateVersion(models.Model):
     """One immutable version of a template's rules (never edited, only added)."""
 
     template = models.ForeignKey(
-        Template, on_delete=models.PROTECT, related_name="versions"
+        Template,
+        verbose_name=_("考核方案"),
+        on_delete=models.PROTECT,
+        related_name="versions",
     )
     number = models.PositiveIntegerField(_("版本号"))
     config = models.JSONField(_("规则"))
     note = models.CharField(_("修订说明"), max_length=300, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("创建人"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
@@ -194,6 +203,7 @@ class Round(models.Model):
     auto_proposed = models.BooleanField(_("系统建议"), default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("创建人"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -236,16 +246,30 @@ class Round(models.Model):
 class RoundEvent(models.Model):
     """A state change of a round: who, when, from, to, and why (reopen needs why)."""
 
-    round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="events")
-    from_status = models.CharField(max_length=20, choices=Round.Status.choices)
-    to_status = models.CharField(max_length=20, choices=Round.Status.choices)
+    round = models.ForeignKey(
+        Round,
+        verbose_name=_("考核轮次"),
+        on_delete=models.PROTECT,
+        related_name="events",
+    )
+    from_status = models.CharField(
+        _("原状态"), max_length=20, choices=Round.Status.choices
+    )
+    to_status = models.CharField(
+        _("新状态"), max_length=20, choices=Round.Status.choices
+    )
     reason = models.CharField(_("原因"), max_length=300, blank=True)
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    at = models.DateTimeField(auto_now_add=True)
+    at = models.DateTimeField(_("操作时间"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("考核轮次变更")
+        verbose_name_plural = _("考核轮次变更")
         ordering = ["at", "pk"]
         constraints = [
             models.CheckConstraint(
@@ -285,7 +309,10 @@ class Assessment(models.Model):
     """
 
     round = models.ForeignKey(
-        Round, on_delete=models.PROTECT, related_name="assessments"
+        Round,
+        verbose_name=_("考核轮次"),
+        on_delete=models.PROTECT,
+        related_name="assessments",
     )
     posting = models.ForeignKey(
         "postings.Posting",
@@ -347,7 +374,10 @@ class Evaluation(models.Model):
         SUBMITTED = "submitted", _("已提交")
 
     assessment = models.ForeignKey(
-        Assessment, on_delete=models.PROTECT, related_name="evaluations"
+        Assessment,
+        verbose_name=_("考核"),
+        on_delete=models.PROTECT,
+        related_name="evaluations",
     )
     source = models.CharField(
         _("评价来源"),
@@ -400,14 +430,20 @@ class BallotSession(models.Model):
         CLOSED = "closed", _("已结束")
 
     assessment = models.OneToOneField(
-        Assessment, on_delete=models.PROTECT, related_name="ballot_session"
+        Assessment,
+        verbose_name=_("考核"),
+        on_delete=models.PROTECT,
+        related_name="ballot_session",
     )
     status = models.CharField(
         _("状态"), max_length=10, choices=Status.choices, default=Status.OPEN
     )
     min_turnout_pct = models.PositiveSmallIntegerField(_("最低参与率(%)"))
     opened_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("发起人"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     opened_at = models.DateTimeField(_("开始时间"), auto_now_add=True)
     closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
@@ -437,14 +473,19 @@ class RaterGroup(models.Model):
     """A group of raters (领导班子成员, 中层干部, 一般干部/群众) with its weight."""
 
     session = models.ForeignKey(
-        BallotSession, on_delete=models.PROTECT, related_name="groups"
+        BallotSession,
+        verbose_name=_("民主测评"),
+        on_delete=models.PROTECT,
+        related_name="groups",
     )
     name = models.CharField(_("测评人类别"), max_length=50)
     weight = models.PositiveSmallIntegerField(_("权重(%)"))
     size = models.PositiveSmallIntegerField(_("发放票数"))
-    position = models.PositiveSmallIntegerField(default=0)
+    position = models.PositiveSmallIntegerField(_("排序"), default=0)
 
     class Meta:
+        verbose_name = _("测评人组")
+        verbose_name_plural = _("测评人组")
         ordering = ["session_id", "position", "pk"]
         constraints = [
             models.UniqueConstraint(
@@ -467,12 +508,17 @@ class BallotCode(models.Model):
     """A one-time code on a printed slip. Records that it was used, never when."""
 
     group = models.ForeignKey(
-        RaterGroup, on_delete=models.PROTECT, related_name="codes"
+        RaterGroup,
+        verbose_name=_("测评人组"),
+        on_delete=models.PROTECT,
+        related_name="codes",
     )
     code = models.CharField(_("测评码"), max_length=16, unique=True)
     used = models.BooleanField(_("已使用"), default=False)
 
     class Meta:
+        verbose_name = _("测评码")
+        verbose_name_plural = _("测评码")
         ordering = ["group_id", "pk"]
 
     def __str__(self):
@@ -487,9 +533,14 @@ class PendingBallot(models.Model):
     close moves it into `Ballot` and deletes it (`assessment.ballots`).
     """
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(
+        _("编号"), primary_key=True, default=uuid.uuid4, editable=False
+    )
     group = models.ForeignKey(
-        RaterGroup, on_delete=models.PROTECT, related_name="pending_ballots"
+        RaterGroup,
+        verbose_name=_("测评人组"),
+        on_delete=models.PROTECT,
+        related_name="pending_ballots",
     )
     cast_on = models.DateField(_("投票日期"))
     grades = models.JSONField(_("各维度等次"))
@@ -511,9 +562,14 @@ class Ballot(models.Model):
     IP, no code, and the closing transaction's id rather than the casting one's.
     """
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(
+        _("编号"), primary_key=True, default=uuid.uuid4, editable=False
+    )
     group = models.ForeignKey(
-        RaterGroup, on_delete=models.PROTECT, related_name="ballots"
+        RaterGroup,
+        verbose_name=_("测评人组"),
+        on_delete=models.PROTECT,
+        related_name="ballots",
     )
     cast_on = models.DateField(_("投票日期"))
     grades = models.JSONField(_("各维度等次"))

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .models import Cadre, Unit, User
@@ -31,7 +32,7 @@ class UnitAdmin(admin.ModelAdmin):
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    list_display = ["username", "get_full_name", "role", "unit", "is_active"]
+    list_display = ["username", "full_name", "role", "unit", "is_active"]
     list_filter = ["role", "is_active"]
     autocomplete_fields = ["unit", "cadre"]
     fieldsets = BaseUserAdmin.fieldsets + (
@@ -40,6 +41,10 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = BaseUserAdmin.add_fieldsets + (
         ("角色与范围", {"fields": ("role", "unit", "cadre")}),
     )
+
+    @admin.display(description=_("姓名"))
+    def full_name(self, user) -> str:
+        return user.get_full_name()
 
 
 @admin.register(Cadre)

@@ -82,8 +82,8 @@ class Unit(models.Model):
         related_name="children",
     )
     # "/00000001/00000007/": ancestors' ids then its own; subtree = path prefix.
-    path = models.CharField(max_length=255, unique=True, editable=False)
-    depth = models.PositiveSmallIntegerField(default=0, editable=False)
+    path = models.CharField(_("层级路径"), max_length=255, unique=True, editable=False)
+    depth = models.PositiveSmallIntegerField(_("层级深度"), default=0, editable=False)
     distance_km = models.PositiveIntegerField(_("距市区(公里)"), null=True, blank=True)
     is_power_department = models.BooleanField(
         _("实权部门"), default=False, help_text=_("管人、管钱、管物的部门")

@@ -137,9 +137,12 @@ class Batch(models.Model):
     exam_weight = models.PositiveSmallIntegerField(_("笔试权重(%)"), default=50)
     notes = models.TextField(_("备注"), blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("创建人"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     objects = BatchQuerySet.as_manager()
 
@@ -187,7 +190,10 @@ class Nomination(models.Model):
         REJECTED = "rejected", _("未选中")
 
     batch = models.ForeignKey(
-        Batch, on_delete=models.PROTECT, related_name="nominations"
+        Batch,
+        verbose_name=_("批次"),
+        on_delete=models.PROTECT,
+        related_name="nominations",
     )
     cadre = models.ForeignKey(
         "cadres.Cadre",
@@ -209,13 +215,14 @@ class Nomination(models.Model):
     decision_reason = models.CharField(_("理由"), max_length=300, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("决定人"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(_("决定时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     objects = NominationQuerySet.as_manager()
     history = HistoricalRecords()
@@ -251,7 +258,9 @@ class Nomination(models.Model):
 class OpenPost(models.Model):
     """A post a batch offers at a receiving unit (the placement assistant's input)."""
 
-    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="posts")
+    batch = models.ForeignKey(
+        Batch, verbose_name=_("批次"), on_delete=models.PROTECT, related_name="posts"
+    )
     receiving_unit = models.ForeignKey(
         "cadres.Unit",
         verbose_name=_("接收单位"),
@@ -680,9 +689,12 @@ class RecordedAction(models.Model):
     """Something an org staff member did to a posting: who, and when."""
 
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    at = models.DateTimeField(auto_now_add=True)
+    at = models.DateTimeField(_("操作时间"), auto_now_add=True)
 
     class Meta:
         abstract = True
@@ -692,10 +704,17 @@ class StatusChange(RecordedAction):
     """One explicit lifecycle transition: who moved a posting, when and why."""
 
     posting = models.ForeignKey(
-        Posting, on_delete=models.PROTECT, related_name="status_changes"
+        Posting,
+        verbose_name=_("挂职"),
+        on_delete=models.PROTECT,
+        related_name="status_changes",
     )
-    from_status = models.CharField(max_length=20, choices=Posting.Status.choices)
-    to_status = models.CharField(max_length=20, choices=Posting.Status.choices)
+    from_status = models.CharField(
+        _("原状态"), max_length=20, choices=Posting.Status.choices
+    )
+    to_status = models.CharField(
+        _("新状态"), max_length=20, choices=Posting.Status.choices
+    )
     on = models.DateField(_("生效日期"))
     reason = models.CharField(_("原因"), max_length=300, blank=True)
 
@@ -712,7 +731,10 @@ class Extension(RecordedAction):
     """延期: a later end date with reason and approver; the chain is the history."""
 
     posting = models.ForeignKey(
-        Posting, on_delete=models.PROTECT, related_name="extensions"
+        Posting,
+        verbose_name=_("挂职"),
+        on_delete=models.PROTECT,
+        related_name="extensions",
     )
     old_end_date = models.DateField(_("原结束日期"))
     new_end_date = models.DateField(_("新结束日期"))
@@ -743,7 +765,10 @@ class Assignment(RecordedAction):
         CONCURRENT = "concurrent", _("兼任(双挂双岗)")
 
     posting = models.ForeignKey(
-        Posting, on_delete=models.PROTECT, related_name="assignments"
+        Posting,
+        verbose_name=_("挂职"),
+        on_delete=models.PROTECT,
+        related_name="assignments",
     )
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
     unit = models.ForeignKey(
@@ -785,9 +810,12 @@ class RuleOverride(RecordedAction):
         KIND_LEVEL = "kind_level", _("下派到下级、上派到上级、外派到市外")
 
     posting = models.ForeignKey(
-        Posting, on_delete=models.PROTECT, related_name="overrides"
+        Posting,
+        verbose_name=_("挂职"),
+        on_delete=models.PROTECT,
+        related_name="overrides",
     )
-    rule = models.CharField(max_length=20, choices=Rule.choices)
+    rule = models.CharField(_("规则"), max_length=20, choices=Rule.choices)
     detail = models.CharField(_("情况"), max_length=300)
     reason = models.CharField(_("理由"), max_length=300)
 

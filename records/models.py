@@ -257,7 +257,9 @@ class Attachment(models.Model):
         related_name="attachments",
     )
     original_name = models.CharField(_("文件名"), max_length=255)
-    stored_name = models.CharField(max_length=64, unique=True, editable=False)
+    stored_name = models.CharField(
+        _("存储文件名"), max_length=64, unique=True, editable=False
+    )
     content_type = models.CharField(_("文件类型"), max_length=100)
     size = models.PositiveBigIntegerField(_("大小(字节)"))
     uploaded_by = models.ForeignKey(
@@ -347,10 +349,16 @@ class Symposium(models.Model):
 
 class SymposiumAttendance(models.Model):
     symposium = models.ForeignKey(
-        Symposium, on_delete=models.PROTECT, related_name="attendances"
+        Symposium,
+        verbose_name=_("座谈会"),
+        on_delete=models.PROTECT,
+        related_name="attendances",
     )
     posting = models.ForeignKey(
-        "postings.Posting", on_delete=models.PROTECT, related_name="+"
+        "postings.Posting",
+        verbose_name=_("挂职"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
 
     objects = PostingRecordQuerySet.as_manager()
