@@ -19,8 +19,9 @@ $(VENV)/.synced: $(BIN)/uv pyproject.toml uv.lock
 
 install: $(VENV)/.synced
 
+# Development mode (GUAZHI_DEV=1): without it the app runs safe, as in production.
 run: install
-	$(BIN)/python -m guazhi.run
+	GUAZHI_DEV=1 $(BIN)/python -m guazhi.run
 
 test: install
 	$(BIN)/pytest

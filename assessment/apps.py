@@ -12,3 +12,7 @@ class AssessmentConfig(AppConfig):
         from .dossier import ASSESSMENT_KIND
 
         kinds.register(ASSESSMENT_KIND)
+
+        from . import obligations
+
+        obligations.register_all()

@@ -17,12 +17,14 @@ which code cast it. None of these models keeps history (history rows would
 carry timestamps).
 """
 
+import datetime as dt
 import uuid
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -195,6 +197,9 @@ class Round(models.Model):
     )
     period_start = models.DateField(_("考核期起"))
     period_end = models.DateField(_("考核期止"))
+    # Set when collecting starts (Round.default_deadline) unless set before:
+    # evaluations and ballots fall due on it (obligations, issue 17).
+    deadline = models.DateField(_("截止日期"), null=True, blank=True)
     status = models.CharField(
         _("状态"), max_length=20, choices=Status.choices, default=Status.OPEN
     )
@@ -241,6 +246,20 @@ class Round(models.Model):
     @property
     def is_closed(self) -> bool:
         return self.status == self.Status.CLOSED
+
+    # Days from the start of collecting that a round is given at least.
+    COLLECTING_DAYS = 30
+
+    def default_deadline(self, collecting_from):
+        """The period's end, or COLLECTING_DAYS days after collecting starts
+        if that is later (issue 17)."""
+        return max(
+            self.period_end, collecting_from + dt.timedelta(days=self.COLLECTING_DAYS)
+        )
+
+    def due_day(self):
+        """The deadline, or what it would be if collecting started today."""
+        return self.deadline or self.default_deadline(timezone.localdate())
 
 
 class RoundEvent(models.Model):

@@ -31,6 +31,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from cadres.models import Role, Unit, User, ancestor_paths
 from guazhi.queries import correlated_count
+from obligations.rules import current_settings, managing_jurisdictions
 from postings.models import Batch, Posting
 
 from . import config as rules
@@ -429,8 +430,10 @@ def round_transition(
         store_results(round_, by=by)
     round_.status = target
     round_.closed_at = now if target == Round.Status.CLOSED else None
+    if action == "start" and round_.deadline is None:
+        round_.deadline = round_.default_deadline(timezone.localdate())
     round_._history_user = by
-    round_.save(update_fields=["status", "closed_at"])
+    round_.save(update_fields=["status", "closed_at", "deadline"])
     RoundEvent.objects.create(
         round=round_, from_status=source, to_status=target, reason=reason, by=by
     )
@@ -535,10 +538,19 @@ def round_close(*, round_: Round, by: User, state: str, reason: str = "") -> Rou
 
 # --- Rounds proposed by the system ----------------------------------------------
 
-# A final (期满) round is proposed this many days before the planned end, so
-# that it can be held before the cadre leaves; a mid-term round once the
-# mid-term date has been reached.
-FINAL_PROPOSAL_DAYS = 30
+
+def proposal_horizons(today: dt.date) -> tuple[dt.date, dt.date]:
+    """(mid-term dates up to, planned ends up to) that are proposed a round
+    today: early enough that a mid-term or final round exists ROUND_LEAD_DAYS
+    days (a setting, default 30) before the review falls due, so that
+    reminders and obligations have a round to point to (issue 17). The final
+    review falls due FINAL_ASSESSMENT_DAYS_BEFORE_END days before the planned
+    end (obligations.rules.final_assessment_due_on; seed 002: 在掛職中期和
+    結束前……考核)."""
+    values = current_settings()
+    lead = dt.timedelta(days=values["ROUND_LEAD_DAYS"])
+    before_end = dt.timedelta(days=values["FINAL_ASSESSMENT_DAYS_BEFORE_END"])
+    return today + lead, today + lead + before_end
 
 
 def proposed_round_name(kind: str, today: dt.date) -> str:
@@ -553,7 +565,7 @@ def _due_postings(today: dt.date) -> list[tuple[str, tuple]]:
     """(kind, row) of every active posting due for a mid-term or final round
     that is not yet in a round of that kind. A posting whose final round is
     due is not proposed for a mid-term one any more."""
-    final_horizon = today + dt.timedelta(days=FINAL_PROPOSAL_DAYS)
+    midterm_horizon, final_horizon = proposal_horizons(today)
     fields = (
         "pk",
         "start_date",
@@ -566,7 +578,7 @@ def _due_postings(today: dt.date) -> list[tuple[str, tuple]]:
     for kind, due_filter, due_field in (
         (
             Round.Kind.MIDTERM,
-            Q(midterm_date__lte=today, planned_end_date__gt=final_horizon),
+            Q(midterm_date__lte=midterm_horizon, planned_end_date__gt=final_horizon),
             "midterm_date",
         ),
         (Round.Kind.FINAL, Q(planned_end_date__lte=final_horizon), "planned_end_date"),
@@ -584,30 +596,13 @@ def _due_postings(today: dt.date) -> list[tuple[str, tuple]]:
 
 
 def _jurisdictions(rows) -> dict[int, tuple[int, str]]:
-    """Posting id → (unit id, path) of the jurisdiction that holds its round.
-
-    The batch's unit when the posting has a batch and lies in its scope; else
-    the nearest administrative region (行政区域) at or above the sending unit:
-    the county for county organs, townships and villages, the city for 市直
-    organs. Org staff sit at region units, so the county's org staff and every
-    level above see the round.
-    """
-    paths = {p for row in rows for p in ancestor_paths(row[4])}
-    regions = dict(
-        Unit.objects.filter(path__in=paths, kind=Unit.Kind.REGION).values_list(
-            "path", "pk"
-        )
+    """Posting id → (unit id, path) of the jurisdiction that holds its round:
+    the managing jurisdiction (obligations.rules.managing_jurisdictions), the
+    one whose org staff owe its reviews."""
+    return managing_jurisdictions(
+        (pk, batch_unit, batch_path, send, recv)
+        for pk, _start, batch_unit, batch_path, send, recv, _due in rows
     )
-    found = {}
-    for pk, _start, batch_unit, batch_path, send, recv, _due in rows:
-        if batch_unit and (send.startswith(batch_path) or recv.startswith(batch_path)):
-            found[pk] = (batch_unit, batch_path)
-            continue
-        for path in reversed(ancestor_paths(send)):
-            if path in regions:
-                found[pk] = (regions[path], path)
-                break
-    return found
 
 
 def _templates_for(unit_paths: set[str]) -> dict[str, int]:

@@ -4,10 +4,10 @@ The public page (`ballot_entry`) needs no account: the code is the
 credential. It travels only in POST bodies (and in the URL fragment of a
 slip's QR link, which browsers never send), so no access log, referrer or
 proxy cache holds it. Wrong codes are counted per client address
-(REMOTE_ADDR; behind a reverse proxy the deployment must make REMOTE_ADDR the
-client's address) and a flood of them is refused, while a valid code is always
-accepted. The address is only a cache key for failures, never stored with a
-ballot.
+(guazhi.http.client_address, the address the login limit counts too: behind
+the configured proxy its X-Forwarded-For entry, else REMOTE_ADDR) and a flood
+of them is refused, while a valid code is always accepted. The address is
+only a cache key for failures, never stored with a ballot.
 """
 
 import threading
@@ -27,7 +27,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from guazhi.forms import submit
-from guazhi.http import AuthenticatedHttpRequest
+from guazhi.http import AuthenticatedHttpRequest, client_address
 
 from . import ballots
 from .forms_ballots import BallotForm, CodeEntryForm, SessionOpenForm
@@ -254,7 +254,7 @@ _COUNTING = threading.Lock()
 
 
 def _failures_key(request: HttpRequest) -> str:
-    return f"guazhi:ballot-failures:{request.META.get('REMOTE_ADDR', '')}"
+    return f"guazhi:ballot-failures:{client_address(request)}"
 
 
 def count_wrong_code(request: HttpRequest) -> int:

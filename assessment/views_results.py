@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
+import audit
 from cadres.models import Rank
 from guazhi.excel import XLSX_CONTENT_TYPE
 from guazhi.http import AuthenticatedHttpRequest
@@ -375,6 +376,14 @@ def round_export(request: AuthenticatedHttpRequest, pk: int):
         context["lines"],
         dimensions=context["dimension_columns"],
         sources=context["source_columns"],
+    )
+    audit.record(
+        request,
+        "export",
+        target=_("考核结果：%(name)s（#%(pk)s）")
+        % {"name": round_.name, "pk": round_.pk},
+        details={"filters": audit.query_of(request)},
+        rows=len(context["lines"]),
     )
     parts = [_("考核结果"), round_.name]
     if context["cohort"]:

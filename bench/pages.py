@@ -73,6 +73,13 @@ def _touch_assessment(ctx: dict) -> None:
     Assessment.objects.filter(pk__in=first).update(grade_reason=F("grade_reason"))
 
 
+def _touch_obligation(ctx: dict) -> None:
+    from obligations.models import Obligation
+
+    first = Obligation.objects.order_by("pk")[:1]
+    Obligation.objects.filter(pk__in=first).update(due_on=F("due_on"))
+
+
 @dataclass(frozen=True)
 class Page:
     name: str
@@ -81,6 +88,9 @@ class Page:
     touch: Callable[[dict], None]  # a write to a table the page reads
     max_queries: int = LIST_MAX_QUERIES
     needs: str = ""  # a context key that must be set, else the page is skipped
+    # Another bench user to log in as (portal.demo_large's BENCH_USERS), else
+    # the context's user (bench_org).
+    username: str = ""
 
 
 # The dossier's and the posting page's queries: session, user, the unread
@@ -93,12 +103,27 @@ class Page:
 DOSSIER_KINDS = 16
 POSTING_KINDS = 8
 
+# The home page's queries: session, user, the unread badge, the user's own
+# obligations (rows and counts), the postings' counts, the reminders; a
+# cadre's postings and today's logs; org staff's jurisdiction blocks (overdue
+# by kind, by kind and unit, postings ending and their count, rounds and their
+# count, warnings and their count).
+HOME_MAX_QUERIES = 18
+
 
 PAGES = [
     Page("cadres", lambda ctx: reverse("cadres:list"), "cadres", _touch_cadre),
     Page("postings", lambda ctx: reverse("postings:list"), "postings", _touch_posting),
     Page("notes", lambda ctx: reverse("cadres:note_list"), "notes", _touch_note),
-    Page("dashboard", lambda ctx: reverse("home"), "postings", _touch_posting),
+    # The home page of the province's org staff (issue 17 added what they owe
+    # and the jurisdiction's blocks; page.home.org is the same page).
+    Page(
+        "dashboard",
+        lambda ctx: reverse("home"),
+        "postings",
+        _touch_posting,
+        max_queries=HOME_MAX_QUERIES,
+    ),
     # The dossier timeline (一人一档) is the cadre's page.
     Page(
         "dossier",
@@ -129,6 +154,27 @@ PAGES = [
         _touch_assessment,
         needs="round_pk",
     ),
+]
+# Each role's home page (issue 17): what the user owes leads it; org staff
+# then see their jurisdiction's overdue items, postings ending soon, rounds
+# ready to close and new warnings. The province's org staff (bench_org) sees
+# every obligation.
+HOME_PAGES = [
+    ("host", "bench_host"),
+    ("cadre", "bench_cadre"),
+    ("home", "bench_home"),
+    ("org", "bench_org"),
+]
+PAGES += [
+    Page(
+        f"home.{role}",
+        lambda ctx: reverse("home"),
+        "postings",
+        _touch_obligation,
+        max_queries=HOME_MAX_QUERIES,
+        username=username,
+    )
+    for role, username in HOME_PAGES
 ]
 # Pages of later issues: (name, why there is no figure yet).
 LATER_PAGES: list[tuple[str, str]] = []
@@ -241,6 +287,17 @@ def later_page_figures(name: str, reason: str) -> list[Figure]:
     ]
 
 
+def _client_for(username: str) -> Client | None:
+    from cadres.models import User
+
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        return None
+    client = Client()
+    client.force_login(user)
+    return client
+
+
 def run(
     ctx: dict,
     requests: int,
@@ -248,14 +305,20 @@ def run(
     wanted: Callable[[str], bool] = lambda prefix: True,
 ) -> None:
     """Every page's figures; `wanted(prefix)` picks pages ("page.<name>")."""
-    client = Client()
-    client.force_login(ctx["user"])
+    clients = {"": Client()}
+    clients[""].force_login(ctx["user"])
     for page in PAGES:
         if not wanted(f"page.{page.name}"):
             continue
-        if page.needs and ctx.get(page.needs) is None:
+        client = clients.get(page.username) or _client_for(page.username)
+        if client is None:
+            figures = later_page_figures(
+                page.name, f"no user {page.username} in the dataset"
+            )
+        elif page.needs and ctx.get(page.needs) is None:
             figures = later_page_figures(page.name, f"no {page.needs} in the dataset")
         else:
+            clients[page.username] = client
             figures = measure(page, client, ctx, requests)
         for figure in figures:
             report(figure)

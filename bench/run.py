@@ -19,7 +19,17 @@ import time
 from . import database
 from .report import Figure, skipped
 
-GROUPS = ["pages", "http", "db", "export", "reminders", "placement", "import"]
+GROUPS = [
+    "pages",
+    "http",
+    "db",
+    "export",
+    "reminders",
+    "placement",
+    "import",
+    "uploads",
+    "obligations",
+]
 # The first part of a figure's name -> the group that measures it.
 GROUP_OF = {"page": "pages", **{g: g for g in GROUPS}}
 
@@ -227,7 +237,7 @@ def main(argv=None) -> int:
 
     django.setup()
 
-    from . import export, pages, placement, reminders
+    from . import export, obligations, pages, placement, reminders, uploads
 
     started = time.monotonic()
     ctx = context(built)
@@ -246,8 +256,12 @@ def main(argv=None) -> int:
         export.run(ctx, report)
     if "reminders" in groups:
         reminders.run(ctx, report)
+    if "obligations" in groups:
+        obligations.run(ctx, report)
     if "placement" in groups:
         placement.run(ctx, report)
+    if "uploads" in groups:
+        uploads.run(ctx, report)
     if "import" in groups:
         reason = "not built yet: the cadre import comes with its issue"
         report(skipped("import.cadres_5k.validate_s", "s", "<=3x", reason))

@@ -4,6 +4,12 @@ The database comes from the environment exactly as for the app; `bench.run`
 points SQLITE_PATH or DATABASE_URL at the bench database before Django starts.
 """
 
+import os
+
+# Development mode, opted into as by `make run` and the tests (the app's default
+# is production, which wants a secret key and redirects to HTTPS).
+os.environ["GUAZHI_DEV"] = "1"
+
 from guazhi.settings import *  # noqa: F403
 
 DEBUG = False

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+import audit
+
 from . import services
 from .models import Cadre, Unit, User
 
@@ -53,6 +55,13 @@ class CadreAdmin(admin.ModelAdmin):
     list_filter = ["rank", "is_reserve"]
     search_fields = ["name", "id_number"]
     autocomplete_fields = ["unit"]
+
+    def get_search_results(self, request, queryset, search_term):
+        """The list's search and the autocomplete; a digit means the ID
+        numbers are searched, which the audit trail records."""
+        if any(c.isdigit() for c in search_term):
+            audit.record(request, "id_search", target=search_term.strip())
+        return super().get_search_results(request, queryset, search_term)
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -97,16 +97,25 @@ class CadreFilterForm(forms.Form):
             field.source.choices(user) if self.offers_units else Unit.objects.none()
         )
 
+    def id_number_query(self) -> str:
+        """The text searched among ID numbers, "" when the search is by name:
+        a query with a digit in it, from someone who sees ID numbers (what
+        the audit trail records as a search by ID number)."""
+        self.is_valid()
+        q = (getattr(self, "cleaned_data", {}).get("q") or "").strip()
+        if self.user.sees_full_id_numbers and any(c.isdigit() for c in q):
+            return q
+        return ""
+
     def filter(self, qs):
         """Apply every filter whose value is valid; a bad one is dropped, not all."""
         self.is_valid()
         cleaned = getattr(self, "cleaned_data", {})
         data = {name: cleaned.get(name) for name in self.fields}
-        if q := (data["q"] or "").strip():
-            if self.user.sees_full_id_numbers and any(c.isdigit() for c in q):
-                qs = qs.filter(id_number__icontains=q)
-            else:
-                qs = qs.filter(name__icontains=q)
+        if q := self.id_number_query():
+            qs = qs.filter(id_number__icontains=q)
+        elif q := (data["q"] or "").strip():
+            qs = qs.filter(name__icontains=q)
         if data["unit"]:
             qs = qs.filter(unit__in=Unit.objects.subtree(data["unit"]).values("pk"))
         if data["rank"]:

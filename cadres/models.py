@@ -271,6 +271,4 @@ class Cadre(models.Model):
         return reverse("cadres:detail", args=[self.pk])
 
     def id_number_for(self, user) -> str:
-        return (
-            self.id_number if user.sees_full_id_numbers else idcard.mask(self.id_number)
-        )
+        return idcard.shown_to(user).id_number(self.id_number)

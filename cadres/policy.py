@@ -25,6 +25,11 @@ URL_POLICY: dict[str, frozenset | str] = {
     "logout": ANY,
     "home": ANY,
     "healthz": PUBLIC,
+    # the second factor (cadres/otp.py): reachable before it is verified, the
+    # gate of cadres.otp lets exactly these through
+    "otp_enrol": ANY,
+    "otp_verify": ANY,
+    "otp_recovery": ANY,
     # cadres
     "cadres:list": frozenset(
         {Role.ORG_STAFF, Role.HOST_LEADER, Role.HOME_CONTACT, Role.ADMIN}
@@ -110,6 +115,16 @@ URL_POLICY: dict[str, frozenset | str] = {
     "assessment:round_ballots_open": ORG,
     "assessment:round_ballot_slips": ORG,
     "assessment:ballot_entry": PUBLIC,
+    # obligations (待办事项): the list for everyone in scope, waiving for org
+    # staff; compliance: the monthly notes for those who file or oversee them,
+    # the share met on time for org staff
+    "obligations:list": READERS,
+    "obligations:waive": frozenset({Role.ORG_STAFF}),
+    "obligations:note_compliance": frozenset(
+        {Role.ORG_STAFF, Role.HOST_LEADER, Role.HOME_CONTACT, Role.ADMIN}
+    ),
+    "obligations:note_compliance_export": ORG,
+    "obligations:compliance": ORG,
     # reminders
     "postings:notifications": ANY,
     "postings:notification_read": ANY,

@@ -93,6 +93,9 @@ def serve(commands: dict[str, list[str]], *, banner: str = "") -> int:
 def main() -> int:
     _handle_stop_signals()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "guazhi.settings")
+    # Development on this machine, opted into here: without it the settings run
+    # safe (production) and want a secret key and host names.
+    os.environ["GUAZHI_DEV"] = "1"
     for folder in (
         "var/broker/queue",
         "var/broker/processed",

@@ -1,15 +1,20 @@
 """Settings for guazhi: one module, every deploy difference from the environment.
 
-Nothing set: SQLite, an embedded (filesystem) Celery broker and console email,
-which is what `make run` uses. DATABASE_URL switches to PostgreSQL, REDIS_URL
-to a Redis broker, GUAZHI_PRODUCTION=1 to the hardened production mode.
+Safe by default: nothing set is production (DEBUG off, DJANGO_SECRET_KEY and
+DJANGO_ALLOWED_HOSTS required, secure cookies, HSTS, HTTPS redirect). GUAZHI_DEV=1
+opts into development, which `make run` and the test settings (tests/settings.py)
+set: SQLite, an embedded (filesystem) Celery broker and console email, DEBUG on.
+DATABASE_URL switches to PostgreSQL, REDIS_URL to a Redis broker,
+GUAZHI_BEHIND_PROXY=1 trusts the reverse proxy of deploy/nginx.conf.
 """
 
 import hashlib
+import ipaddress
 import os
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -59,21 +64,64 @@ def database_from_url(url: str) -> dict:
 
 # --- Core -------------------------------------------------------------------
 
-PRODUCTION = envbool("GUAZHI_PRODUCTION", "0")
-DEBUG = envbool("DJANGO_DEBUG", "0" if PRODUCTION else "1")
+
+def refuse(chinese: str, english: str):
+    """Stop at start-up with a message in both languages."""
+    raise ImproperlyConfigured(f"{chinese}\n{english}")
+
+
+_DEV_HINT = (
+    "开发调试请用 make run，或设置 GUAZHI_DEV=1。",
+    "For development use `make run` or set GUAZHI_DEV=1.",
+)
+
+# Development is opted into, never fallen into: a server started with nothing
+# set runs safe (issue 15).
+DEV = envbool("GUAZHI_DEV", "0")
+PRODUCTION = not DEV
+if DEV and envbool("GUAZHI_PRODUCTION", "0"):
+    refuse(
+        "GUAZHI_DEV=1 与 GUAZHI_PRODUCTION=1 不能同时设置。",
+        "GUAZHI_DEV=1 and GUAZHI_PRODUCTION=1 contradict each other.",
+    )
+if PRODUCTION and not envbool("GUAZHI_PRODUCTION", "1"):
+    refuse(
+        "GUAZHI_PRODUCTION=0 不再表示开发模式。" + _DEV_HINT[0],
+        "GUAZHI_PRODUCTION=0 no longer selects development. " + _DEV_HINT[1],
+    )
+
+DEBUG = DEV and envbool("DJANGO_DEBUG", "1")
+if PRODUCTION and envbool("DJANGO_DEBUG", "0"):
+    refuse(
+        "生产模式不能打开 DJANGO_DEBUG（调试页会泄露设置和数据）。" + _DEV_HINT[0],
+        "DJANGO_DEBUG=1 is refused in production (the debug page shows settings "
+        "and data). " + _DEV_HINT[1],
+    )
 
 if PRODUCTION:
-    SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+    SECRET_KEY = envstr("DJANGO_SECRET_KEY")
     if len(SECRET_KEY) < 50:
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set (50+ characters)")
+        refuse(
+            "请设置 DJANGO_SECRET_KEY（50 个以上随机字符，例如 python -c "
+            '"import secrets; print(secrets.token_urlsafe(64))" 的输出）。'
+            + _DEV_HINT[0],
+            "DJANGO_SECRET_KEY must be set (50+ random characters). " + _DEV_HINT[1],
+        )
 else:
     SECRET_KEY = envstr("DJANGO_SECRET_KEY", "dev-only-insecure-key-" + "x" * 40)
 
 ALLOWED_HOSTS = [
     h.strip()
-    for h in envstr("DJANGO_ALLOWED_HOSTS", "" if PRODUCTION else "*").split(",")
+    for h in envstr("DJANGO_ALLOWED_HOSTS", "*" if DEV else "").split(",")
     if h.strip()
 ]
+if not ALLOWED_HOSTS:
+    refuse(
+        "请设置 DJANGO_ALLOWED_HOSTS（本系统的域名，多个用逗号分隔，"
+        "例如 guazhi.example.gov.cn）。" + _DEV_HINT[0],
+        "DJANGO_ALLOWED_HOSTS must be set (the site's host names, comma-separated). "
+        + _DEV_HINT[1],
+    )
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in envstr("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
 ]
@@ -92,17 +140,32 @@ INSTALLED_APPS = [
     # whose translation of "Name" (任务名) would title the settings' column.
     "siteconfig",
     "siteconfig.apps.SettingsConfig",
+    # The audit trail (issue 16): below every app of the project, which record to it.
+    "audit",
     "django_celery_beat",
     "simple_history",
+    "axes",
+    # The optional second factor (issue 15, cadres/otp.py): TOTP devices and
+    # recovery codes (static tokens); their admin pages reset a user's devices.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "cadres",
     "postings",
     "records",
+    "obligations",
     "assessment",
     "portal",
+    # On top, importing no app: start-up checks (defusedxml), backup and restore.
+    "ops",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Before anything reads a body (the CSRF check, the control-character
+    # filter, a view): too long a body is refused unread, with the headers above.
+    "guazhi.bodylimit.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -111,11 +174,25 @@ MIDDLEWARE = [
     "guazhi.cleaning.StripControlCharsMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the second factor.
+    "django_otp.middleware.OTPMiddleware",
+    # Pages, exports and attachments of a signed-in user are never cached.
+    "guazhi.nostore.NoStoreMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "guazhi.access.UrlPolicyMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # The request, for the audit rows that a view's saves set off.
+    "audit.middleware.RequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the messages (they say why): idle and absolute session limits
+    # (cadres/sessions.py), then the second factor's gate (cadres/otp.py),
+    # whose pages the URL policy lists for every logged-in role.
+    "cadres.sessions.SessionLimitsMiddleware",
+    "cadres.otp.OtpGateMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a refused login into the login page
+    # that says why (cadres.throttling.login_locked_out).
+    "axes.middleware.AxesMiddleware",
 ]
 if not PRODUCTION:
     # runserver and the test live server serve static files themselves.
@@ -124,7 +201,11 @@ if not PRODUCTION:
 ROOT_URLCONF = "guazhi.urls"
 WSGI_APPLICATION = "guazhi.wsgi.application"
 AUTH_USER_MODEL = "cadres.User"
-AUTHENTICATION_BACKENDS = ["cadres.backends.UserBackend"]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a throttled login before any backend hashes its password.
+    "axes.backends.AxesStandaloneBackend",
+    "cadres.backends.UserBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -185,14 +266,40 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -------------------------------------------------------------------
 
+# Passwords (issue 15, cadres/passwords.py): not close to the username, not
+# on the common lists (Django's and the Chinese one shipped with the app), not
+# the pinyin of the user's name or unit, not the demo password in production.
 AUTH_PASSWORD_VALIDATORS = [
     {
-        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        # Stricter than Django's 0.7.
+        "OPTIONS": {"max_similarity": 0.5},
     },
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "cadres.passwords.UsernameValidator"},
+    {"NAME": "cadres.passwords.MinimumLengthValidator"},
+    {"NAME": "cadres.passwords.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "cadres.passwords.PinyinValidator"},
+    {"NAME": "cadres.passwords.DemoPasswordValidator"},
 ]
+
+# Login throttling (issue 15): django-axes, with the rules of
+# cadres/throttling.py: failures counted per username + address and per
+# address, limits and cool-off set by admins (LOGIN_* in CONSTANCE_CONFIG).
+# The counts live in the default cache; the client address is the one
+# guazhi.http.client_address takes (GUAZHI_TRUSTED_PROXY_COUNT).
+AXES_HANDLER = "cadres.throttling.LoginThrottle"
+# What the handler counts by (it keeps its own keys; axes' check asks for it).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_COOLOFF_TIME = "cadres.throttling.login_cool_off"
+AXES_CLIENT_IP_CALLABLE = "guazhi.http.client_address"
+AXES_LOCKOUT_CALLABLE = "cadres.throttling.login_locked_out"
+# The handler keeps no rows: axes' admin pages would stay empty.
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
+# An address's lock does not hold for the usernames that signed in from it
+# successfully within this many days (colleagues behind one router).
+LOGIN_KNOWN_ADDRESS_DAYS = envint("LOGIN_KNOWN_ADDRESS_DAYS", "30")
 
 # --- Internationalisation ---------------------------------------------------
 
@@ -299,6 +406,18 @@ CELERY_BEAT_SCHEDULE = {
         # is skipped), so a missed or doubled run is harmless.
         "schedule": 6 * 3600.0,
     },
+    "audit-purge-expired": {
+        "task": "audit.tasks.purge_expired",
+        # Daily; removes only rows past AUDIT_RETENTION_DAYS, so a missed or
+        # doubled run is harmless.
+        "schedule": 24 * 3600.0,
+    },
+    "obligations-sweep": {
+        "task": "obligations.tasks.sweep_obligations",
+        # Daily; it looks back a week (obligations.rules.SWEEP_LOOKBACK_DAYS),
+        # so a missed run is caught up by the next and a doubled one is harmless.
+        "schedule": 24 * 3600.0,
+    },
 }
 
 # --- Product settings -------------------------------------------------------
@@ -309,6 +428,22 @@ PAGE_SIZE = envint("PAGE_SIZE", "50")
 # The dossier (一人一档).
 DOSSIER_PAGE_SIZE = envint("DOSSIER_PAGE_SIZE", "20")
 ATTACHMENT_MAX_BYTES = envint("ATTACHMENT_MAX_BYTES", str(20 * 1024 * 1024))
+# The largest request body the app reads: one attachment and the rest of its
+# form. A longer declared body is refused unread (guazhi.bodylimit, 413);
+# deploy/nginx.conf's client_max_body_size (21m) is the same figure.
+GUAZHI_MAX_REQUEST_BYTES = envint(
+    "GUAZHI_MAX_REQUEST_BYTES", str(ATTACHMENT_MAX_BYTES + 1024 * 1024)
+)
+if GUAZHI_MAX_REQUEST_BYTES <= ATTACHMENT_MAX_BYTES:
+    refuse(
+        "GUAZHI_MAX_REQUEST_BYTES 必须大于 ATTACHMENT_MAX_BYTES（附件连同表单）。",
+        "GUAZHI_MAX_REQUEST_BYTES must exceed ATTACHMENT_MAX_BYTES (a file and "
+        "its form).",
+    )
+# Django's own limits, stated: form fields (not files) up to 2.5 MB in memory;
+# an uploaded file above 2.5 MB goes to a temporary file, not memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # A month's notes lock by themselves this many days after the month ends.
 MONTHLY_NOTE_LOCK_DAYS = envint("MONTHLY_NOTE_LOCK_DAYS", "10")
 # Warnings: the points in force over the last WARNING_PERIOD_DAYS set the level.
@@ -318,7 +453,8 @@ WARNING_THRESHOLDS = {
     "yellow": envint("WARNING_YELLOW_POINTS", "6"),
     "red": envint("WARNING_RED_POINTS", "12"),
 }
-# 民主测评: at most this many wrong codes per client address (REMOTE_ADDR) per
+# 民主测评: at most this many wrong codes per client address (see
+# GUAZHI_TRUSTED_PROXY_COUNT) per
 # window of seconds, counted in the default cache; a valid code is always
 # accepted. Generous on purpose: a code is 8 of 31 characters (8.5e11 codes),
 # so guessing is hopeless at any rate, while a whole meeting room behind one
@@ -339,6 +475,56 @@ CONSTANCE_BACKEND = "constance.backends.database.DatabaseBackend"
 CONSTANCE_SUPERUSER_ONLY = True  # system administrators only
 CONSTANCE_ADDITIONAL_FIELDS = {
     # A number of days, 0 to a year.
+    # How many failed logins, 1 to 1000.
+    "failures": [
+        "django.forms.IntegerField",
+        {
+            "min_value": 1,
+            "max_value": 1000,
+            "widget": "django.forms.NumberInput",
+            "widget_kwargs": {"attrs": {"min": 1, "max": 1000}},
+        },
+    ],
+    # Minutes of a login cool-off, 1 to a day.
+    "minutes": [
+        "django.forms.IntegerField",
+        {
+            "min_value": 1,
+            "max_value": 1440,
+            "widget": "django.forms.NumberInput",
+            "widget_kwargs": {"attrs": {"min": 1, "max": 1440}},
+        },
+    ],
+    # A day of the month that every month has, 1 to 28.
+    "day_of_month": [
+        "django.forms.IntegerField",
+        {
+            "min_value": 1,
+            "max_value": 28,
+            "widget": "django.forms.NumberInput",
+            "widget_kwargs": {"attrs": {"min": 1, "max": 28}},
+        },
+    ],
+    # A number of days, 1 to a year.
+    "positive_days": [
+        "django.forms.IntegerField",
+        {
+            "min_value": 1,
+            "max_value": 365,
+            "widget": "django.forms.NumberInput",
+            "widget_kwargs": {"attrs": {"min": 1, "max": 365}},
+        },
+    ],
+    # A number of months, 1 to five years.
+    "months": [
+        "django.forms.IntegerField",
+        {
+            "min_value": 1,
+            "max_value": 60,
+            "widget": "django.forms.NumberInput",
+            "widget_kwargs": {"attrs": {"min": 1, "max": 60}},
+        },
+    ],
     "days": [
         "django.forms.IntegerField",
         {
@@ -348,8 +534,70 @@ CONSTANCE_ADDITIONAL_FIELDS = {
             "widget_kwargs": {"attrs": {"min": 0, "max": 365}},
         },
     ],
+    # How long the audit trail is kept: at least the six months that the
+    # 网络安全法 (art. 21) asks of network logs, at most ten years.
+    # Minutes of inactivity after which a session ends, 5 to 12 hours.
+    "idle_minutes": [
+        "django.forms.IntegerField",
+        {
+            "min_value": 5,
+            "max_value": 720,
+            "widget": "django.forms.NumberInput",
+            "widget_kwargs": {"attrs": {"min": 5, "max": 720}},
+        },
+    ],
+    # Hours after sign-in at which a session ends however active, 1 to 3 days.
+    "session_hours": [
+        "django.forms.IntegerField",
+        {
+            "min_value": 1,
+            "max_value": 72,
+            "widget": "django.forms.NumberInput",
+            "widget_kwargs": {"attrs": {"min": 1, "max": 72}},
+        },
+    ],
+    "retention_days": [
+        "django.forms.IntegerField",
+        {
+            "min_value": 180,
+            "max_value": 3650,
+            "widget": "django.forms.NumberInput",
+            "widget_kwargs": {"attrs": {"min": 180, "max": 3650}},
+        },
+    ],
 }
 CONSTANCE_CONFIG = {
+    # Obligations (issue 17, obligations/rules.py).
+    "NOTE_DUE_DAY": (
+        10,
+        "月小结应在次月几日前（含当日）填报（1–28 日）。逾期未填报的计为逾期。",
+        "day_of_month",
+    ),
+    "WORKLOG_GAP_DAYS": (
+        7,
+        "在岗挂职干部连续多少天未写日记录即应补写（1–365 天）。",
+        "positive_days",
+    ),
+    "FINAL_ASSESSMENT_DAYS_BEFORE_END": (
+        30,
+        "期满考核应在挂职计划结束日期前多少天完成（0–365 天）。",
+        "days",
+    ),
+    "VISIT_MONTHS_AFTER_END": (
+        6,
+        "挂职结束后多少个月内派出单位应完成回访（1–60 个月）。",
+        "months",
+    ),
+    "SUPPORT_OPEN_DAYS": (
+        30,
+        "后勤保障需求提出后多少天内应解决（1–365 天），逾期计入组织部待办。",
+        "positive_days",
+    ),
+    "ROUND_LEAD_DAYS": (
+        30,
+        "系统在中期考核、期满考核到期前多少天建议考核轮次（0–365 天）。",
+        "days",
+    ),
     # 组织鉴定 (seed 002: 在挂职锻炼结束时……做出组织鉴定); no seed states a figure.
     "APPRAISAL_SUBMIT_DAYS_BEFORE_END": (
         30,
@@ -357,24 +605,165 @@ CONSTANCE_CONFIG = {
         "此前接收单位只能保存草稿；草稿提交前只有起草人本人可见。",
         "days",
     ),
+    # Login throttling (issue 15, cadres/throttling.py).
+    "LOGIN_FAILURES_PER_USER": (
+        5,
+        "同一用户名从同一网络地址连续登录失败多少次后暂停该用户名从该地址登录"
+        "（1–1000 次）。登录成功后重新计数。",
+        "failures",
+    ),
+    "LOGIN_FAILURES_PER_ADDRESS": (
+        30,
+        "同一网络地址（不论用户名）登录失败多少次后暂停该地址登录（1–1000 次）。"
+        "他人登录成功不清零；近期从该地址成功登录过的用户不受影响。",
+        "failures",
+    ),
+    "LOGIN_COOLOFF_MINUTES": (
+        15,
+        "登录暂停多少分钟（1–1440 分钟）；失败次数也在这段时间内累计。",
+        "minutes",
+    ),
+    # The audit trail (issue 16, audit/): purged daily by audit.tasks.
+    "AUDIT_RETENTION_DAYS": (
+        1095,
+        "审计日志（导出、附件下载、按身份证号查询、登录、角色和单位变更）保存多少天"
+        "（180–3650 天）；超过的每天自动删除。",
+        "retention_days",
+    ),
+    # Sessions and the second factor (issue 15, cadres/sessions.py, cadres/otp.py).
+    "SESSION_IDLE_MINUTES": (
+        30,
+        "登录后多少分钟未操作即自动退出（5–720 分钟）。",
+        "idle_minutes",
+    ),
+    "SESSION_ABSOLUTE_HOURS": (
+        12,
+        "登录后最长多少小时必须重新登录，无论期间是否在操作（1–72 小时）。",
+        "session_hours",
+    ),
+    "OTP_REQUIRED_FOR_STAFF": (
+        False,
+        "要求组织部工作人员和系统管理员启用两步验证（手机验证器）。"
+        "勾选后，尚未启用的人员登录后须先完成设置；其他用户可自愿启用。",
+        bool,
+    ),
 }
-CONSTANCE_CONFIG_FIELDSETS = (("组织鉴定", ("APPRAISAL_SUBMIT_DAYS_BEFORE_END",)),)
+CONSTANCE_CONFIG_FIELDSETS = (
+    (
+        "待办事项与考核时限",
+        (
+            "NOTE_DUE_DAY",
+            "WORKLOG_GAP_DAYS",
+            "FINAL_ASSESSMENT_DAYS_BEFORE_END",
+            "VISIT_MONTHS_AFTER_END",
+            "SUPPORT_OPEN_DAYS",
+            "ROUND_LEAD_DAYS",
+        ),
+    ),
+    ("组织鉴定", ("APPRAISAL_SUBMIT_DAYS_BEFORE_END",)),
+    (
+        "登录保护",
+        (
+            "LOGIN_FAILURES_PER_USER",
+            "LOGIN_FAILURES_PER_ADDRESS",
+            "LOGIN_COOLOFF_MINUTES",
+        ),
+    ),
+    ("审计日志", ("AUDIT_RETENTION_DAYS",)),
+    (
+        "会话与两步验证",
+        ("SESSION_IDLE_MINUTES", "SESSION_ABSOLUTE_HOURS", "OTP_REQUIRED_FOR_STAFF"),
+    ),
+)
 
 # --- Security (production) --------------------------------------------------
 
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", str(8 * 3600))
+# Authenticator apps show this name beside the code (cadres/otp.py).
+OTP_TOTP_ISSUER = "挂职干部管理系统"
+# The admin shows no device's secret key.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# Session limits (issue 15): the idle timeout and the absolute limit are the
+# in-app settings SESSION_IDLE_MINUTES and SESSION_ABSOLUTE_HOURS (enforced by
+# cadres.sessions), and they are what ends a session. SESSION_COOKIE_AGE is
+# only the outer bound on the cookie and its stored row: renewed by activity
+# (at least once a minute), it ends a session only if an admin sets the idle
+# timeout above it; keep it at least the longest idle timeout (12 h, default).
+SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", str(12 * 3600))
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# The strictest policy that keeps HTTPS CSRF checks working: "no-referrer"
+# makes browsers send "Origin: null" with a form's POST, which Django's CSRF
+# check refuses (every form, the anonymous 民主测评 ballot included, whose
+# template repeats the policy in a <meta>). Nothing leaves for other sites.
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# The reverse proxy of deploy/nginx.conf is in front and is the only way in
+# (docker-compose publishes no port of the app): only then is its
+# X-Forwarded-Proto believed. Without it a client could claim HTTPS.
+BEHIND_PROXY = envbool("GUAZHI_BEHIND_PROXY", "0")
+if BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The client's address (guazhi.http.client_address, for the login and ballot
+# limits): how many trusted proxies append to X-Forwarded-For, one for the
+# documented nginx, none without GUAZHI_BEHIND_PROXY (then only REMOTE_ADDR
+# counts: a client can send any X-Forwarded-For). GUAZHI_TRUSTED_PROXIES
+# (addresses or networks, comma-separated) optionally names the proxies whose
+# header is believed; empty, any peer is (docker-compose lets only the proxy in).
+GUAZHI_TRUSTED_PROXY_COUNT = envint(
+    "GUAZHI_TRUSTED_PROXY_COUNT", "1" if BEHIND_PROXY else "0"
+)
+if GUAZHI_TRUSTED_PROXY_COUNT and not BEHIND_PROXY:
+    refuse(
+        "GUAZHI_TRUSTED_PROXY_COUNT 只能与 GUAZHI_BEHIND_PROXY=1 一起设置。",
+        "GUAZHI_TRUSTED_PROXY_COUNT needs GUAZHI_BEHIND_PROXY=1.",
+    )
+GUAZHI_TRUSTED_PROXIES = [
+    p.strip() for p in envstr("GUAZHI_TRUSTED_PROXIES", "").split(",") if p.strip()
+]
+for _proxy in GUAZHI_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        refuse(
+            f"GUAZHI_TRUSTED_PROXIES 中的 {_proxy!r} 不是 IP 地址或网段。",
+            f"GUAZHI_TRUSTED_PROXIES: {_proxy!r} is not an address or network.",
+        )
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "1")
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # HSTS comes from here only (deploy/nginx.conf does not add it), on HTTPS
+    # responses.
     SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", "31536000")
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", "1")
+
+# Content-Security-Policy (django-csp). Scripts only from our own static files:
+# no inline script, no event-handler attribute, no eval (tests/test_headers.py
+# scans the templates; tests/e2e/test_csp.py counts violations in Chromium).
+# Styles allow 'unsafe-inline' because of (1) htmx (static/vendor/htmx-*), which
+# adds a <style> element for its .htmx-indicator class when it starts; (2) the
+# templates' style attributes that carry values computed on the server (bar
+# widths of 参与率 and 档案完整度, a unit's indentation in the tree); (3) the
+# <style> blocks of the ballot, ballot-slip and dossier print pages (the last
+# puts the cadre's name, CSS-escaped, into the printed page header). Bootstrap's
+# JS sets styles through the CSSOM, which CSP does not restrict. Images: our
+# files, and data: URIs, which Bootstrap's CSS uses for its icons.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    }
+}
 
 LOGGING = {
     "version": 1,

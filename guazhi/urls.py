@@ -2,7 +2,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+import cadres.otp
 import cadres.urls
+import portal.home
 import portal.urls
 import postings.urls
 import records.urls
@@ -18,7 +20,7 @@ CADRES = (
 POSTINGS = postings.urls.urlpatterns + portal.urls.posting_urlpatterns
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", portal.home.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path(
         "login/",
@@ -26,10 +28,18 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # The second factor (issue 15, cadres/otp.py).
+    path("account/otp/enrol/", cadres.otp.otp_enrol, name="otp_enrol"),
+    path("account/otp/verify/", cadres.otp.otp_verify, name="otp_verify"),
+    path("account/otp/recovery/", cadres.otp.otp_recovery, name="otp_recovery"),
     # A namespace is a part of the site, composed here from the apps that
     # serve it: lower apps never import the pages above them.
     path("cadres/", include((CADRES, "cadres"))),
     path("postings/", include((POSTINGS, "postings"))),
     path("assessment/", include("assessment.urls")),
+    path(
+        "obligations/",
+        include((portal.urls.obligation_urlpatterns, "obligations")),
+    ),
     path("admin/", admin.site.urls),
 ]

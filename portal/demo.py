@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from cadres import idcard
 from cadres.models import Cadre, Rank, Role, Unit, User
+from cadres.passwords import DEMO_PASSWORD
 from cadres.services import unit_create
 from guazhi.dates import add_months, month_days
 from postings.models import (
@@ -36,7 +37,8 @@ from records.models import MonthlyNote
 from .demo_dossier import build_dossier
 
 SEED = 20261121
-PASSWORD = "guazhi-demo-2026"
+# Public (printed by `make run`): cadres.passwords refuses it in production.
+PASSWORD = DEMO_PASSWORD
 MARKER_UNIT = "江南省"
 
 # (username, role) of the demo logins, in the order they are printed.

@@ -7,6 +7,7 @@ import datetime as dt
 
 from django.utils import timezone
 
+from cadres.idcard import Shown
 from guazhi.excel import ColumnSpec, Sheet, build_sheets
 from records.display import display, field_label
 
@@ -15,10 +16,11 @@ from .dossier import KINDS, Dossier, Kind
 WIDE = 40
 
 
-def dossier_workbook(file: Dossier, *, id_number: str) -> bytes:
+def dossier_workbook(file: Dossier, *, shown: Shown) -> bytes:
+    """`shown`: what of the ID number and birth date the reader may see."""
     return build_sheets(
         [
-            _summary_sheet(file, id_number),
+            _summary_sheet(file, shown),
             _postings_sheet(file),
             *(_kind_sheet(file, spec) for spec in KINDS),
         ]
@@ -29,14 +31,14 @@ def _posting_label(posting) -> str:
     return f"{posting.receiving_unit.name}{posting.title}（{posting.start_date:%Y-%m}）"
 
 
-def _summary_sheet(file: Dossier, id_number: str) -> Sheet:
+def _summary_sheet(file: Dossier, shown: Shown) -> Sheet:
     cadre, summary = file.cadre, file.summary()
     current = summary.current
     rows = [
         ("姓名", cadre.name),
-        ("身份证号", id_number),
+        ("身份证号", shown.id_number(cadre.id_number)),
         ("性别", cadre.get_gender_display()),
-        ("出生日期", cadre.birth_date),
+        ("出生日期", shown.birth_date(cadre.birth_date)),
         ("所在单位", cadre.unit.name),
         ("现任职务", cadre.position),
         ("职级", cadre.get_rank_display()),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_obligations
 
 # Composed in guazhi/urls.py into the namespaces of the apps whose pages these
 # are: the cadre pages under /cadres/, the posting page under /postings/.
@@ -16,4 +16,17 @@ cadre_urlpatterns = [
 
 posting_urlpatterns = [
     path("<int:pk>/", views.posting_detail, name="detail"),
+]
+
+# The "obligations" namespace (/obligations/), composed in guazhi/urls.py.
+obligation_urlpatterns = [
+    path("", views_obligations.obligation_list, name="list"),
+    path("<int:pk>/waive/", views_obligations.obligation_waive, name="waive"),
+    path("compliance/", views_obligations.jurisdiction_compliance, name="compliance"),
+    path("notes/", views_obligations.note_compliance, name="note_compliance"),
+    path(
+        "notes.xlsx",
+        views_obligations.note_compliance_export,
+        name="note_compliance_export",
+    ),
 ]

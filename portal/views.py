@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods
 
+import audit
 from assessment.evaluations import posting_tasks
 from cadres import idcard, services
 from cadres.forms import CadreFilterForm, CadreForm
@@ -51,10 +52,20 @@ CADRE_SORTS = {
 def cadre_list(request: AuthenticatedHttpRequest):
     scoped = cadres_visible_to(request.user)
     form = CadreFilterForm(request.GET or None, user=request.user)
-    qs, sort = sorted_queryset(request, form.filter(scoped), CADRE_SORTS, "name")
+    shown = idcard.shown_to(request.user)
+    sorts = {**CADRE_SORTS, "birth": shown.birth_order(CADRE_SORTS["birth"])}
+    qs, sort = sorted_queryset(request, form.filter(scoped), sorts, "name")
     # The paginator counts the filtered rows: one COUNT query. The rows are
     # plain values: no model instances for a read-only table.
     page = paginate(request, qs.values_list(*CADRE_ROW_FIELDS, named=True))
+    if searched := form.id_number_query():
+        audit.record(
+            request,
+            "id_search",
+            target=searched,
+            details={"filters": audit.query_of(request)},
+            rows=page.paginator.count,
+        )
     page.object_list = cadre_rows(page.object_list, request.user)
     head = [
         (_("姓名"), "name"),
@@ -85,7 +96,7 @@ class CadreRow(NamedTuple):
     url: str
     id_number: str  # masked for the roles that may not see it in full
     gender: str
-    birth_date: str  # "YYYY-MM-DD", or "" when unknown
+    birth_date: str  # "YYYY-MM-DD" or the year only (idcard.Shown), "" if unknown
     unit: str
     position: str
     rank: str
@@ -98,16 +109,15 @@ def cadre_rows(values, user) -> list[CadreRow]:
     dates formatted here rather than by a filter in every cell."""
     genders = {value: str(label) for value, label in Gender.choices}
     ranks = {value: str(label) for value, label in Rank.choices}
-    # As Cadre.id_number_for: in full for the roles that may see it.
-    shown = str if user.sees_full_id_numbers else idcard.mask
+    shown = idcard.shown_to(user)
     return [
         CadreRow(
             pk=row.pk,
             name=row.name,
             url=reverse("cadres:detail", args=[row.pk]),
-            id_number=shown(row.id_number),
+            id_number=shown.id_number(row.id_number),
             gender=genders.get(row.gender, row.gender),
-            birth_date=row.birth_date.strftime("%Y-%m-%d") if row.birth_date else "",
+            birth_date=shown.birth_date(row.birth_date),
             unit=row.unit__name,
             position=row.position,
             rank=ranks.get(row.rank, row.rank),
@@ -145,7 +155,7 @@ def cadre_detail(request: AuthenticatedHttpRequest, pk: int):
         "cadres/cadre_detail.html",
         {
             "cadre": file.cadre,
-            "id_number": file.cadre.id_number_for(request.user),
+            **_identity(file.cadre, request.user),
             "summary": file.summary(),
             "checks": [(check, actions(check.posting)) for check in file.checks()],
             "filter": form,
@@ -159,12 +169,13 @@ def dossier_print(request: AuthenticatedHttpRequest, pk: int):
     """The whole dossier on A4 paper, oldest record first, for the paper file."""
     file = _scoped_dossier(request, pk)
     cadre = file.cadre
+    audit.record(request, "export", target=_dossier_target(cadre), rows=1)
     return render(
         request,
         "cadres/dossier_print.html",
         {
             "cadre": cadre,
-            "id_number": cadre.id_number_for(request.user),
+            **_identity(cadre, request.user),
             "summary": file.summary(),
             "checks": file.checks(),
             "entries": file.entries()[::-1],
@@ -174,10 +185,25 @@ def dossier_print(request: AuthenticatedHttpRequest, pk: int):
     )
 
 
+def _identity(cadre, user) -> dict[str, str]:
+    """The ID number and birth date as `user` may see them (idcard.shown_to)."""
+    shown = idcard.shown_to(user)
+    return {
+        "id_number": shown.id_number(cadre.id_number),
+        "birth_date": shown.birth_date(cadre.birth_date),
+    }
+
+
+def _dossier_target(cadre) -> str:
+    """How the audit trail names an exported or printed dossier."""
+    return _("一人一档：%(name)s（#%(pk)s）") % {"name": cadre.name, "pk": cadre.pk}
+
+
 def dossier_export(request: AuthenticatedHttpRequest, pk: int):
     file = _scoped_dossier(request, pk)
     cadre = file.cadre
-    body = exports.dossier_workbook(file, id_number=cadre.id_number_for(request.user))
+    body = exports.dossier_workbook(file, shown=idcard.shown_to(request.user))
+    audit.record(request, "export", target=_dossier_target(cadre), rows=1)
     stamp = timezone.localtime().strftime("%Y%m%d")
     response = HttpResponse(body, content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = content_disposition_header(

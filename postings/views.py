@@ -14,6 +14,7 @@ from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+import audit
 from cadres.models import Rank
 from cadres.policy import role_may_use
 from guazhi.excel import XLSX_CONTENT_TYPE
@@ -192,6 +193,13 @@ def posting_rows(values) -> list[PostingRow]:
 def posting_export(request: AuthenticatedHttpRequest):
     _form, qs, _sort = _filtered_postings(request)
     body = exports.posting_roster(qs)
+    audit.record(
+        request,
+        "export",
+        target=_("挂职名册"),
+        details={"filters": audit.query_of(request)},
+        rows=qs.count(),
+    )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response = HttpResponse(body, content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = content_disposition_header(

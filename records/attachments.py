@@ -7,6 +7,7 @@ served only through the scoped `cadres:attachment` view.
 
 import unicodedata
 import uuid
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,8 @@ import filetype
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+
+from guazhi.uploads import check_office_zip
 
 # Type found in the content -> (content type served, name extensions accepted).
 ALLOWED = {
@@ -29,6 +32,8 @@ ALLOWED = {
     "jpg": ("image/jpeg", {"jpg", "jpeg"}),
     "png": ("image/png", {"png"}),
 }
+# Zip archives of XML parts: checked as archives before they are stored.
+OFFICE = {"docx", "xlsx"}
 ALLOWED_TEXT = "PDF、Word（.docx）、Excel（.xlsx）、JPG、PNG"
 HEAD_BYTES = 8192  # enough for filetype to find the parts of an Office file
 MAX_NAME = 120
@@ -59,7 +64,9 @@ def _size(size: int) -> str:
 
 
 def check_upload(upload: UploadedFile) -> CheckedFile:
-    """Refuse what is too big, empty, of a type not allowed, or misnamed."""
+    """Refuse what is too big, empty, of a type not allowed, or misnamed; an
+    Office file unsafe to open (guazhi.uploads.check_office_zip: zip bomb,
+    macros, XXE, traversal names); a PDF or image with an archive inside."""
     name = clean_name(upload.name or "")
     limit = settings.ATTACHMENT_MAX_BYTES
     if upload.size > limit:
@@ -84,6 +91,20 @@ def check_upload(upload: UploadedFile) -> CheckedFile:
             f"文件“{name}”的扩展名与内容不符：内容是{kind.extension.upper()}文件。",
             code="extension_mismatch",
         )
+    if kind.extension in OFFICE:
+        try:
+            check_office_zip(upload)
+        except ValidationError as exc:
+            raise ValidationError(f"文件“{name}”{exc.message}", code=exc.code) from exc
+    elif zipfile.is_zipfile(upload):
+        # A PDF or image with an archive inside (a polyglot: one program opens
+        # it as the image, another as the archive) is no honest attachment.
+        upload.seek(0)
+        raise ValidationError(
+            f"文件“{name}”既是{kind.extension.upper()}文件又含有压缩包，不能上传。",
+            code="polyglot",
+        )
+    upload.seek(0)
     return CheckedFile(name=name, content_type=content_type, size=upload.size)
 
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+import audit
 from cadres import lookups
 from cadres.models import Unit, user_name
 from cadres.policy import role_may_use
@@ -454,6 +455,12 @@ def attachment_download(request: AuthenticatedHttpRequest, pk: int):
         handle = open(attachments.path_of(attachment.stored_name), "rb")
     except FileNotFoundError as exc:
         raise Http404 from exc
+    audit.record(
+        request,
+        "download",
+        target=f"{attachment.original_name}（#{attachment.pk}）",
+        details={"report": attachment.report_id},
+    )
     return FileResponse(
         handle,
         as_attachment=True,
@@ -519,7 +526,10 @@ def appraisal_edit(request: AuthenticatedHttpRequest, posting_pk: int):
 def symposium_create(request: AuthenticatedHttpRequest):
     initial = {
         "held_on": timezone.localdate(),
-        "attendees": request.GET.getlist("posting"),
+        # ?posting= from the dossier's menu: ids only, within a database integer.
+        "attendees": [
+            p for p in request.GET.getlist("posting") if p.isdigit() and int(p) < 2**63
+        ],
     }
     form = SymposiumForm(request.POST or None, initial=initial, user=request.user)
     if suggested := lookups.suggestions(request, form):  # the attendee box asks

@@ -1,5 +1,5 @@
-"""Apps point one way (STYLE.md): siteconfig <- cadres <- postings <- records
-<- assessment <- portal. A lower app never imports a higher one, not even inside a
+"""Apps point one way (STYLE.md): siteconfig <- audit <- cadres <- postings <- records
+<- obligations <- assessment <- portal. A lower app never imports a higher one, not even inside a
 function; the `guazhi` modules the apps use import no app; the `guazhi`
 modules that compose the apps (URL policy middleware, navbar, URLs, home
 page) are imported by no app. Read from the source, every import statement
@@ -11,9 +11,19 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-LAYERS = ["siteconfig", "cadres", "postings", "records", "assessment", "portal"]
+LAYERS = [
+    "siteconfig",
+    "audit",
+    "cadres",
+    "postings",
+    "records",
+    "obligations",
+    "assessment",
+    "portal",
+    "ops",
+]
 # guazhi modules an app may use: they import no app.
-GUAZHI_HELPERS = {"dates", "excel", "forms", "http", "listing", "queries"}
+GUAZHI_HELPERS = {"dates", "excel", "forms", "http", "listing", "queries", "uploads"}
 
 
 def _modules(package: str):

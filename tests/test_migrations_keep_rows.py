@@ -118,8 +118,12 @@ def test_moving_the_records_keeps_every_row_and_its_content_type():
     executor.migrate(latest)
 
     after = _counts()
+    # Apps that came after the move (obligations, issue 17) are unapplied
+    # with it and come back empty.
+    later = {t for t in after if t.startswith("obligations_")}
+    assert {t: after[t] for t in later} == dict.fromkeys(later, 0)
     migrations = "django_migrations"
-    assert {t: n for t, n in after.items() if t != migrations} == {
+    assert {t: n for t, n in after.items() if t not in {migrations, *later}} == {
         t: n for t, n in before.items() if t != migrations
     }
     assert WorkLog.objects.filter(content="迁移前写的日记录").exists()

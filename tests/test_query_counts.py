@@ -453,3 +453,106 @@ def test_the_dossier_runs_the_same_queries_for_5_and_500_records(
     else:
         assert response.context["page_obj"].paginator.count == 504
     assert five_hundred == five, f"{page}: {five} queries for 5, {five_hundred} for 500"
+
+
+# --- Obligations (issue 17): each role's home page and the obligations pages --
+
+
+def _obligation_rows(tree, user, n: int) -> list[str]:
+    """n postings in `user`'s sight (for a cadre, their own posting n times),
+    each with its own cadre and units and three obligations: one `user` owes overdue, one due soon and one done; for
+    org staff also an active posting ending soon, a new warning and a round
+    ready to close. Returns the cadres' names."""
+    from obligations.models import Obligation
+    from tests.assessment.factories import make_round
+    from tests.portal.helpers import obligation
+
+    today = dt.date.today()
+    names = []
+    for _ in range(n):
+        if user.role == Role.HOST_LEADER:
+            posting = _posting(tree, receiving_unit=user.unit)
+        elif user.role == Role.HOME_CONTACT:
+            posting = PostingFactory(
+                cadre=CadreFactory(unit=user.unit),
+                sending_unit=user.unit,
+                receiving_unit=UnitFactory(parent=tree.county_b),
+            )
+        elif user.role == Role.CADRE:  # one active posting per cadre: theirs
+            posting = Posting.objects.get(cadre=user.cadre)
+        else:  # org staff of county A: a county A posting ending soon
+            home = UnitFactory(parent=tree.county_a)
+            posting = PostingFactory(
+                cadre=CadreFactory(unit=home),
+                sending_unit=home,
+                receiving_unit=UnitFactory(parent=tree.county_a),
+                planned_end_date=today + dt.timedelta(days=10),
+            )
+            WarningFactory(posting=posting)
+            make_round(user, [posting], name=f"计数轮次{uuid.uuid4().hex[:6]}")
+        owed = {"owed_by": user.role}
+        if user.role == Role.ORG_STAFF:
+            owed["unit"] = user.unit
+        obligation(posting, due_on=today - dt.timedelta(days=3), **owed)
+        obligation(posting, due_on=today + dt.timedelta(days=3), **owed)
+        obligation(
+            posting,
+            kind="follow_up_visit",
+            owed_by=Role.HOME_CONTACT,
+            due_on=today - dt.timedelta(days=20),
+            status=Obligation.Status.DONE,
+            done_on=today - dt.timedelta(days=21),
+        )
+        names.append(posting.cadre.name)
+    return names
+
+
+@pytest.mark.parametrize("persona", ["host_a", "home_a", "cadre_user", "org_a"])
+def test_each_roles_home_runs_the_same_queries_for_5_and_50_obligations(
+    login, tree, personas, persona
+):
+    user = personas[persona]
+    client = login(user)
+    url = reverse("home")
+    _obligation_rows(tree, user, 5)
+    client.get(url)  # warm up the session
+    five, response = _count(client, url)
+    assert len(response.context["owed"]) == 10
+    _obligation_rows(tree, user, 45)
+    fifty, response = _count(client, url)
+    assert response.context["owed_total"] == 100
+    assert response.context["owed_overdue"] == 50
+    if persona == "org_a":
+        assert response.context["overdue_total"] == 50
+        assert response.context["ending_count"] == 50
+        assert response.context["new_warnings_count"] == 50
+        assert response.context["rounds_ready_count"] == 50
+    assert fifty == five, f"home ({persona}): {five} queries for 5, {fifty} for 50"
+
+
+OBLIGATION_PAGES = [
+    "obligations:list",
+    "obligations:note_compliance",
+    "obligations:note_compliance_export",
+    "obligations:compliance",
+]
+
+
+@pytest.mark.parametrize("page", OBLIGATION_PAGES)
+def test_the_obligations_pages_run_the_same_queries_for_5_and_50_postings(
+    login, tree, org_a, page
+):
+    client = login(org_a)
+    url = reverse(page)
+    shown = _obligation_rows(tree, org_a, 5)
+    client.get(url)  # warm up the session
+    five, response = _count(client, url)
+    shown += _obligation_rows(tree, org_a, 45)
+    fifty, response = _count(client, url)
+    if page == "obligations:note_compliance_export":
+        sheet = openpyxl.load_workbook(BytesIO(response.content)).worksheets[0]
+        assert sheet.max_row == 1 + 50
+    elif page != "obligations:compliance":
+        body = response.content.decode()
+        assert [name for name in shown if name not in body] == []
+    assert fifty == five, f"{page}: {five} queries for 5, {fifty} for 50"

@@ -17,6 +17,8 @@ from django.urls import reverse
 
 from cadres.models import Role, User
 from cadres.policy import role_may_use
+from guazhi.dates import add_months
+from obligations.models import Obligation
 from postings.models import Batch, Nomination, Posting
 from records.services import attachment_add
 from tests.cadres.files import PNG_BYTES
@@ -101,6 +103,8 @@ OUT_OF_SCOPE_KWARGS: dict[str, Callable[[Side], dict]] = {
         "pk": _assessment_of(side).pk,
         "source": "host",
     },
+    # obligations (待办事项): an open one of the side's posting
+    "obligations:waive": lambda side: {"pk": _record(side, "obligation").pk},
 }
 
 
@@ -133,7 +137,21 @@ RECORD_MAKERS: dict[str, Callable[[Side], object]] = {
     ),
     "support": lambda side: SupportNeedFactory(posting=side.posting),
     "warning": lambda side: WarningFactory(posting=side.posting),
+    "obligation": lambda side: _open_obligation(side.posting),
 }
+
+
+def _open_obligation(posting) -> Obligation:
+    """An open, overdue obligation of `posting`: its first month's note."""
+    month = posting.start_date.replace(day=1)
+    return Obligation.objects.create(
+        kind="monthly_note",
+        posting=posting,
+        period=month,
+        owed_by=Role.HOST_LEADER,
+        unit=posting.receiving_unit,
+        due_on=add_months(month, 1).replace(day=10),
+    )
 
 
 def _record(side: Side, key: str):
@@ -225,6 +243,9 @@ LIST_PAGES = [
     "postings:list",
     "cadres:note_list",
     "postings:notifications",
+    "obligations:list",
+    "obligations:note_compliance",
+    "obligations:compliance",
 ]
 
 
@@ -304,6 +325,8 @@ def test_list_pages_never_show_an_out_of_scope_cadre(login, personas, world, per
     client = login(user)
     outsider = getattr(world, OUTSIDER_OF[persona]).cadre
     insider = getattr(world, "a" if OUTSIDER_OF[persona] == "b" else "b").cadre
+    for side in (world.a, world.b):  # the obligations pages have rows to show
+        _record(side, "obligation")
     pages = _pages_for(user)
     assert "postings:list" in pages
     for name in pages:
@@ -313,6 +336,8 @@ def test_list_pages_never_show_an_out_of_scope_cadre(login, personas, world, per
     # The pages do list things: the persona's own side shows up.
     postings_page = client.get(reverse("postings:list")).content.decode()
     assert insider.name in postings_page
+    obligations_page = client.get(reverse("obligations:list")).content.decode()
+    assert insider.name in obligations_page
 
 
 @pytest.mark.parametrize("persona", sorted(OUTSIDER_OF))

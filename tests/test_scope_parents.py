@@ -64,6 +64,7 @@ URL_OBJECT: dict[str, str] = {
         "posting",
     ),
     "postings:notification_read": "reminder",
+    "obligations:waive": "posting",  # an obligation follows its posting
     **dict.fromkeys(
         [
             "postings:batch_detail",
@@ -112,8 +113,11 @@ LIST_PAGES = [
     "postings:batch_list",
     "assessment:round_list",
     "assessment:my_tasks",
+    "obligations:list",
+    "obligations:note_compliance",
+    "obligations:compliance",
 ]
-EXPORTS = ["postings:export"]
+EXPORTS = ["postings:export", "obligations:note_compliance_export"]
 
 
 def test_every_object_url_is_classified_by_parent():

@@ -37,6 +37,8 @@ ADMIN_OWN_REFUSALS = {
         f"admin:assessment_{model}_add": "read-only admin: written through services"
         for model in ("template", "templateversion", "round")
     },
+    "admin:audit_entry_add": "the audit trail is written by the app, never by hand",
+    "admin:obligations_obligation_add": "obligations are made by the sweep and closed by the records that fulfil them",
 }
 
 

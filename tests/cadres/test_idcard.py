@@ -86,14 +86,15 @@ def test_make_builds_numbers_that_parse_back(gender):
         assert idcard.parse(number) == (birth, gender)
 
 
-def test_masking_keeps_the_first_four_and_last_four():
+def test_masking_keeps_the_province_and_city_only():
     number = "110101198001011234"
-    assert idcard.mask(number) == "1101**********1234"
-    assert idcard.mask(STANDARD_EXAMPLE) == "1101**********002X"
+    assert idcard.mask(number) == "1101**************"
+    assert idcard.mask(STANDARD_EXAMPLE) == "1101**************"
     masked = idcard.mask(number)
     assert len(masked) == 18
-    assert masked.count("*") == 10
+    assert masked.count("*") == 14
     assert "19800101" not in masked  # the birth date is hidden
+    assert "1234" not in masked  # and the sequence with the check character
 
 
 def test_masking_a_short_value_hides_it_all():

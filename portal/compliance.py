@@ -1,0 +1,310 @@
+"""Compliance (履职合规): the monthly-note matrix (cadres × months, each cell
+filed on time, late, missing, not yet due, waived or not owed, with the rates
+per host unit) and the jurisdiction's share of obligations met on time by kind
+and month. Both read the stored obligations (their due dates and the day they
+were done), so a cell says what the obligations list says; each is a fixed
+number of queries whatever the data holds."""
+
+import datetime as dt
+import io
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
+from django.db.models.functions import TruncMonth
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from cadres.models import Unit
+from guazhi.dates import add_months
+from guazhi.excel import ColumnSpec, cell_text
+from obligations.models import Obligation
+from postings.models import NOT_BEGUN, Posting
+
+from . import duties
+from .duties import Shown
+
+# The obligation kind the matrix shows (obligations.registry's key).
+NOTE_KIND = "monthly_note"
+MONTHS_SHOWN = 12
+
+
+class Cell:
+    """A matrix cell's states: the five shown states and "not owed"."""
+
+    NOT_OWED = ""
+    PENDING = "pending"  # owed, not yet due
+
+
+CELL_LABELS = {
+    Shown.ON_TIME: _lazy("按时"),
+    Shown.LATE: _lazy("逾期补报"),
+    Shown.OVERDUE: _lazy("缺报"),
+    Cell.PENDING: _lazy("待报"),
+    Shown.WAIVED: _lazy("免除"),
+    Cell.NOT_OWED: "—",
+}
+# The page's CSS classes and the workbook's fills, one colour per state.
+CELL_COLOURS = {
+    Shown.ON_TIME: "C6EFCE",
+    Shown.LATE: "FFEB9C",
+    Shown.OVERDUE: "FFC7CE",
+    Cell.PENDING: "DDEBF7",
+    Shown.WAIVED: "EDEDED",
+}
+
+
+def window(end: dt.date | None, today: dt.date) -> list[dt.date]:
+    """The months shown: MONTHS_SHOWN months up to `end` (by default the month
+    before today's, the last whose note can be owed), first days, oldest first."""
+    last = (end or add_months(today.replace(day=1), -1)).replace(day=1)
+    return [add_months(last, -i) for i in range(MONTHS_SHOWN - 1, -1, -1)]
+
+
+def note_postings(user, months: list[dt.date], *, unit=None, batch=None):
+    """The postings in scope that overlap the months shown."""
+    first, after = months[0], add_months(months[-1], 1)
+    qs = (
+        Posting.objects.visible_to(user)
+        .exclude(status__in=NOT_BEGUN)
+        .filter(start_date__lt=after)
+        .filter(
+            Q(ended_on__gte=first)
+            | Q(ended_on__isnull=True, planned_end_date__gte=first)
+        )
+    )
+    if unit is not None:
+        qs = qs.filter(receiving_unit__in=Unit.objects.subtree(unit).values("pk"))
+    if batch is not None:
+        qs = qs.filter(batch=batch)
+    return qs
+
+
+def _note_obligations(user, months: list[dt.date]):
+    return Obligation.objects.visible_to(user).filter(
+        kind=NOTE_KIND, period__gte=months[0], period__lte=months[-1]
+    )
+
+
+def cell_state(status: str, due_on: dt.date, done_on, today: dt.date) -> str:
+    if status == Obligation.Status.WAIVED:
+        return Shown.WAIVED
+    if status == Obligation.Status.DONE:
+        return Shown.ON_TIME if done_on <= due_on else Shown.LATE
+    return Shown.OVERDUE if due_on < today else Cell.PENDING
+
+
+@dataclass
+class MatrixRow:
+    cadre: str
+    unit: str
+    title: str
+    url: str
+    cells: list[str]
+
+    def labelled(self) -> list[tuple[str, str]]:
+        return [(state, CELL_LABELS[state]) for state in self.cells]
+
+
+def matrix_rows(user, postings, months: list[dt.date], today: dt.date):
+    """One row per posting (cadre, host unit, post), a state per month: one
+    query for the postings, one for their notes' obligations."""
+    postings = list(postings.select_related("cadre", "receiving_unit"))
+    states = {}
+    found = _note_obligations(user, months).filter(posting__in=[p.pk for p in postings])
+    for posting_id, period, status, due_on, done_on in found.values_list(
+        "posting_id", "period", "status", "due_on", "done_on"
+    ):
+        states[posting_id, period] = cell_state(status, due_on, done_on, today)
+    return [
+        MatrixRow(
+            cadre=p.cadre.name,
+            unit=p.receiving_unit.name,
+            title=p.title,
+            url=p.get_absolute_url(),
+            cells=[states.get((p.pk, m), Cell.NOT_OWED) for m in months],
+        )
+        for p in postings
+    ]
+
+
+@dataclass
+class UnitRate:
+    unit: str
+    due: int
+    on_time: int
+    late: int
+    missing: int
+    waived: int
+
+    @property
+    def rate(self) -> int | None:
+        """Percent filed on time of the notes that fell due (waived ones aside)."""
+        owed = self.on_time + self.late + self.missing
+        return round(100 * self.on_time / owed) if owed else None
+
+
+def unit_rates(user, postings, months: list[dt.date], today: dt.date):
+    """Per host unit, over every posting filtered (not one page): one GROUP BY."""
+    status = Obligation.Status
+    due = _note_obligations(user, months).filter(
+        Q(due_on__lt=today) | ~Q(status=status.OPEN),
+        posting__in=postings.values("pk"),
+    )
+    grouped = (
+        due.order_by()
+        .values("posting__receiving_unit__name", "posting__receiving_unit__path")
+        .annotate(
+            n=Count("*"),
+            on_time=Count("pk", filter=duties.shown_q(Shown.ON_TIME, today)),
+            late=Count("pk", filter=duties.shown_q(Shown.LATE, today)),
+            missing=Count("pk", filter=duties.shown_q(Shown.OVERDUE, today)),
+            waived=Count("pk", filter=duties.shown_q(Shown.WAIVED, today)),
+        )
+        .order_by("posting__receiving_unit__path")
+    )
+    return [
+        UnitRate(
+            unit=row["posting__receiving_unit__name"],
+            due=row["n"],
+            on_time=row["on_time"],
+            late=row["late"],
+            missing=row["missing"],
+            waived=row["waived"],
+        )
+        for row in grouped
+    ]
+
+
+def matrix_workbook(
+    months: Sequence[dt.date], rows: Iterable[MatrixRow], rates: Iterable[UnitRate]
+) -> bytes:
+    """The matrix as .xlsx, in the page's colours, header frozen and filtered;
+    a second sheet with the rates per unit. Rows in, bytes out."""
+    wb = Workbook(write_only=True)
+    columns = [
+        ColumnSpec(_("姓名"), 12),
+        ColumnSpec(_("接收单位"), 20),
+        ColumnSpec(_("挂任职务"), 16),
+        *(ColumnSpec(f"{m:%Y-%m}", 10) for m in months),
+    ]
+    ws = _sheet(wb, _("月小结填报"), columns)
+    fills = {s: PatternFill("solid", fgColor=c) for s, c in CELL_COLOURS.items()}
+    centred = Alignment(horizontal="center")
+    n = 0
+    for row in rows:
+        cells = [cell_text(row.cadre), cell_text(row.unit), cell_text(row.title)]
+        for state in row.cells:
+            cell = WriteOnlyCell(ws, value=str(CELL_LABELS[state]))
+            cell.alignment = centred
+            if state in fills:
+                cell.fill = fills[state]
+            cells.append(cell)
+        ws.append(cells)
+        n += 1
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{n + 1}"
+    rate_columns = [
+        ColumnSpec(_("接收单位"), 20),
+        ColumnSpec(_("应报"), 8),
+        ColumnSpec(_("按时"), 8),
+        ColumnSpec(_("逾期补报"), 10),
+        ColumnSpec(_("缺报"), 8),
+        ColumnSpec(_("免除"), 8),
+        ColumnSpec(_("按时率(%)"), 10),
+    ]
+    rs = _sheet(wb, _("各单位按时率"), rate_columns)
+    m = 0
+    for r in rates:
+        rs.append(
+            [cell_text(r.unit), r.due, r.on_time, r.late, r.missing, r.waived, r.rate]
+        )
+        m += 1
+    rs.auto_filter.ref = f"A1:{get_column_letter(len(rate_columns))}{m + 1}"
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def _sheet(wb: Workbook, title: str, columns: Sequence[ColumnSpec]):
+    ws = wb.create_sheet(title=title[:31])
+    ws.freeze_panes = "A2"
+    for index, col in enumerate(columns, start=1):
+        ws.column_dimensions[get_column_letter(index)].width = col.width
+    header = []
+    for col in columns:
+        cell = WriteOnlyCell(ws, value=col.header)
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDEBF7")
+        cell.alignment = Alignment(horizontal="center")
+        header.append(cell)
+    ws.append(header)
+    return ws
+
+
+# --- The jurisdiction's share met on time, by kind and month -----------------
+
+
+@dataclass
+class ShareCell:
+    on_time: int
+    late: int
+    overdue: int
+    links: dict  # state -> the obligations list filtered to them
+
+    @property
+    def due(self) -> int:
+        return self.on_time + self.late + self.overdue
+
+    @property
+    def rate(self) -> int | None:
+        return round(100 * self.on_time / self.due) if self.due else None
+
+
+def share_table(
+    user, months: list[dt.date], today: dt.date, list_url: str, *, region=None
+):
+    """{kind key: {month: ShareCell}} over the obligations in scope (of the
+    postings in `region`, if given) that fell due in each month (by due date),
+    waived ones aside: one GROUP BY. Each cell links to the list's filter."""
+    first, after = months[0], add_months(months[-1], 1)
+    due = Obligation.objects.visible_to(user).filter(
+        Q(due_on__lt=today) | ~Q(status=Obligation.Status.OPEN),
+        due_on__gte=first,
+        due_on__lt=after,
+    )
+    if region is not None:
+        due = due.filter(Posting.in_subtree_q(region, prefix="posting__"))
+    grouped = (
+        due.order_by()
+        .annotate(month=TruncMonth("due_on"))
+        .values("kind", "month")
+        .annotate(
+            on_time=Count("pk", filter=duties.shown_q(Shown.ON_TIME, today)),
+            late=Count("pk", filter=duties.shown_q(Shown.LATE, today)),
+            overdue=Count("pk", filter=duties.shown_q(Shown.OVERDUE, today)),
+        )
+    )
+    table: dict[str, dict[dt.date, ShareCell]] = defaultdict(dict)
+    for row in grouped:
+        month = row["month"]
+        if isinstance(month, dt.datetime):
+            month = month.date()
+        base = {"kind": row["kind"], "due_month": f"{month:%Y-%m}"}
+        if region is not None:
+            base["region"] = region.pk
+        table[row["kind"]][month] = ShareCell(
+            on_time=row["on_time"],
+            late=row["late"],
+            overdue=row["overdue"],
+            links={
+                state: f"{list_url}?" + urlencode({**base, "status": state})
+                for state in (Shown.ON_TIME, Shown.LATE, Shown.OVERDUE)
+            },
+        )
+    return table

@@ -1,0 +1,133 @@
+"""What the obligations pages share: the kinds' labels, the five states an
+obligation is shown in (open, overdue, done on time, done late, waived) as
+filters, and the plain rows a table shows. The obligations themselves (what
+falls due when, what closes them) live in the obligations app."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from cadres.models import Role
+from obligations.models import Obligation
+from obligations.registry import KINDS
+
+
+class Shown:
+    """The states an obligation is shown in; `filter` keys and badge names."""
+
+    OPEN = "open"
+    OVERDUE = "overdue"
+    ON_TIME = "on_time"
+    LATE = "late"
+    WAIVED = "waived"
+
+
+SHOWN_CHOICES = [
+    (Shown.OPEN, _("待完成")),
+    (Shown.OVERDUE, _("已逾期")),
+    (Shown.ON_TIME, _("按时完成")),
+    (Shown.LATE, _("逾期完成")),
+    (Shown.WAIVED, _("已免除")),
+]
+SHOWN_LABELS = dict(SHOWN_CHOICES)
+BADGES = {
+    Shown.OPEN: "text-bg-secondary",
+    Shown.OVERDUE: "text-bg-danger",
+    Shown.ON_TIME: "text-bg-success",
+    Shown.LATE: "text-bg-warning",
+    Shown.WAIVED: "text-bg-light border",
+}
+
+
+def kind_choices() -> list[tuple[str, str]]:
+    """The registered kinds (obligations.registry), as (key, label)."""
+    return [(kind.key, kind.label) for kind in KINDS.values()]
+
+
+def shown_q(shown: str, today: dt.date) -> Q:
+    """The obligations in state `shown` on `today`, as a filter: overdue as
+    ObligationQuerySet.overdue, done on time as Obligation.on_time (done on
+    or before the due date)."""
+    status = Obligation.Status
+    if shown == Shown.OPEN:
+        return Q(status=status.OPEN)
+    if shown == Shown.OVERDUE:
+        return Q(status=status.OPEN, due_on__lt=today)
+    if shown == Shown.ON_TIME:
+        return Q(status=status.DONE, done_on__lte=F("due_on"))
+    if shown == Shown.LATE:
+        return Q(status=status.DONE, done_on__gt=F("due_on"))
+    if shown == Shown.WAIVED:
+        return Q(status=status.WAIVED)
+    return Q()
+
+
+def shown_state(obligation: Obligation, today: dt.date) -> str:
+    if obligation.status == Obligation.Status.WAIVED:
+        return Shown.WAIVED
+    if obligation.status == Obligation.Status.DONE:
+        return Shown.ON_TIME if obligation.on_time else Shown.LATE
+    return Shown.OVERDUE if obligation.overdue(today) else Shown.OPEN
+
+
+@dataclass(frozen=True)
+class Row:
+    """One obligation as a table or the home page shows it."""
+
+    pk: int
+    kind: str
+    cadre: str
+    posting_url: str
+    period: dt.date | None
+    owed_by: str
+    unit: str
+    due_on: dt.date
+    state: str
+    state_label: str
+    badge: str
+    done_on: dt.date | None
+    fulfilled_url: str
+    fulfil_url: str
+    waived_reason: str
+    days_overdue: int
+
+
+ROW_RELATED = ("posting__cadre", "unit")
+
+
+def rows(obligations, user, today: dt.date) -> list[Row]:
+    """Plain rows, labels and links worked out once per row (the obligations
+    come with ROW_RELATED selected)."""
+    labels = dict(kind_choices())
+    roles = dict(Role.choices)
+    out = []
+    for o in obligations:
+        state = shown_state(o, today)
+        out.append(
+            Row(
+                pk=o.pk,
+                kind=labels.get(o.kind, o.kind),
+                cadre=o.posting.cadre.name,
+                posting_url=o.posting.get_absolute_url(),
+                period=o.period,
+                owed_by=roles.get(o.owed_by, o.owed_by),
+                unit=o.unit.name if o.unit_id else "",
+                due_on=o.due_on,
+                state=state,
+                state_label=SHOWN_LABELS[state],
+                badge=BADGES[state],
+                done_on=o.done_on,
+                fulfilled_url=o.fulfilled_url or "",
+                # The form only for those who owe it (others may not file it).
+                fulfil_url=(
+                    (o.get_fulfil_url(user) or "")
+                    if o.status == Obligation.Status.OPEN and o.owed_by == user.role
+                    else ""
+                ),
+                waived_reason=o.waived_reason or "",
+                days_overdue=(today - o.due_on).days if state == Shown.OVERDUE else 0,
+            )
+        )
+    return out

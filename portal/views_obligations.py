@@ -1,0 +1,212 @@
+"""The obligations pages: the list (filterable, org staff waive from it), the
+monthly-note compliance matrix with its export, and the jurisdiction's share
+met on time by kind and month. Every query starts from a scope."""
+
+import datetime as dt
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import (
+    content_disposition_header,
+    url_has_allowed_host_and_scheme,
+)
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from cadres.models import Role
+from guazhi.dates import add_months
+from guazhi.excel import XLSX_CONTENT_TYPE
+from guazhi.forms import apply_errors
+from guazhi.http import AuthenticatedHttpRequest
+from guazhi.listing import columns, page_context, paginate, sorted_queryset
+from obligations import services as obligation_services
+from obligations.models import Obligation
+from postings.models import Posting
+
+from . import compliance, duties
+from .forms import ComplianceFilterForm, ObligationFilterForm, RegionForm, WaiveForm
+
+SORTS = {
+    "due": "due_on",
+    "kind": "kind",
+    "cadre": "posting__cadre__name",
+    "unit": "unit__name",
+}
+
+
+def filter_obligations(qs, values: dict, *, user, today: dt.date):
+    """The list's filters (ObligationFilterForm.values()) applied to `qs`."""
+    if values["mine"]:
+        qs = qs.owed_by_user(user)
+    for name in ("kind", "owed_by", "unit"):
+        if values[name]:
+            qs = qs.filter(**{name: values[name]})
+    if values["region"]:
+        qs = qs.filter(Posting.in_subtree_q(values["region"], prefix="posting__"))
+    if values["batch"]:
+        qs = qs.filter(posting__batch=values["batch"])
+    if values["status"]:
+        qs = qs.filter(duties.shown_q(values["status"], today))
+    if month := values["due_month"]:
+        qs = qs.filter(due_on__gte=month, due_on__lt=add_months(month, 1))
+    return qs
+
+
+def obligation_list(request: AuthenticatedHttpRequest):
+    user, today = request.user, timezone.localdate()
+    form = ObligationFilterForm(
+        request.GET or None,
+        user=user,
+        kinds=duties.kind_choices(),
+        statuses=duties.SHOWN_CHOICES,
+    )
+    qs = filter_obligations(
+        Obligation.objects.visible_to(user), form.values(), user=user, today=today
+    )
+    qs, sort = sorted_queryset(request, qs, SORTS, "due")
+    page = paginate(request, qs.select_related(*duties.ROW_RELATED))
+    page.object_list = duties.rows(page.object_list, user, today)
+    head = [
+        (_("事项"), "kind"),
+        (_("干部"), "cadre"),
+        (_("期间"), ""),
+        (_("责任方"), ""),
+        (_("单位"), "unit"),
+        (_("应完成日期"), "due"),
+        (_("状态"), ""),
+        (_("办理"), ""),
+    ]
+    return render(
+        request,
+        "obligations/obligation_list.html",
+        {
+            "form": form,
+            "columns": columns(request, head, sort),
+            "may_waive": user.role == Role.ORG_STAFF,
+            "waive_form": WaiveForm(),
+            "here": request.get_full_path(),
+            **page_context(request, page),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def obligation_waive(request: AuthenticatedHttpRequest, pk: int):
+    """免除: org staff waive an open obligation in scope, with a reason."""
+    obligation = get_object_or_404(
+        Obligation.objects.visible_to(request.user).select_related("posting__cadre"),
+        pk=pk,
+    )
+    back = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = ""
+    back = back or reverse("obligations:list")
+    form = WaiveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            obligation_services.waive(
+                obligation=obligation,
+                by=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("已免除该事项。"))
+            return redirect(back)
+    label = dict(duties.kind_choices()).get(obligation.kind, obligation.kind)
+    return render(
+        request,
+        "obligations/waive.html",
+        {
+            "form": form,
+            "title": _("免除：%(cadre)s · %(kind)s")
+            % {"cadre": obligation.posting.cadre.name, "kind": label},
+            "obligation": obligation,
+            "due_on": obligation.due_on,
+            "next": back,
+            "cancel_url": back,
+        },
+    )
+
+
+def _note_matrix(request: AuthenticatedHttpRequest):
+    user, today = request.user, timezone.localdate()
+    form = ComplianceFilterForm(request.GET or None, user=user)
+    values = form.values()
+    months = compliance.window(values["end"], today)
+    postings = compliance.note_postings(
+        user, months, unit=values["unit"], batch=values["batch"]
+    ).order_by("receiving_unit__path", "cadre__name", "pk")
+    return form, months, postings, today
+
+
+def note_compliance(request: AuthenticatedHttpRequest):
+    form, months, postings, today = _note_matrix(request)
+    user = request.user
+    page = paginate(request, postings.values_list("pk", flat=True))
+    rows = compliance.matrix_rows(
+        user, postings.filter(pk__in=list(page.object_list)), months, today
+    )
+    return render(
+        request,
+        "obligations/note_compliance.html",
+        {
+            "form": form,
+            "months": months,
+            "rows": rows,
+            "rates": compliance.unit_rates(user, postings, months, today),
+            "legend": [
+                (state, compliance.CELL_LABELS[state])
+                for state in compliance.CELL_LABELS
+            ],
+            "export_query": request.GET.urlencode(),
+            **page_context(request, page),
+        },
+    )
+
+
+def note_compliance_export(request: AuthenticatedHttpRequest):
+    form, months, postings, today = _note_matrix(request)
+    user = request.user
+    data = compliance.matrix_workbook(
+        months,
+        compliance.matrix_rows(user, postings, months, today),
+        compliance.unit_rates(user, postings, months, today),
+    )
+    response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"月小结填报情况{months[0]:%Y%m}-{months[-1]:%Y%m}.xlsx"
+    )
+    return response
+
+
+def jurisdiction_compliance(request: AuthenticatedHttpRequest):
+    """The share of obligations met on time, by kind and due month, in the
+    user's jurisdiction or a region of it (the postings there)."""
+    today = timezone.localdate()
+    form = RegionForm(request.GET or None, user=request.user)
+    months = compliance.window(today.replace(day=1), today)
+    table = compliance.share_table(
+        request.user,
+        months,
+        today,
+        reverse("obligations:list"),
+        region=form.chosen_region(),
+    )
+    rows = [
+        (label, [table[key].get(m) for m in months])
+        for key, label in duties.kind_choices()
+        if key in table
+    ]
+    return render(
+        request,
+        "obligations/compliance.html",
+        {"form": form, "months": months, "rows": rows},
+    )
