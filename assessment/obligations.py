@@ -11,7 +11,7 @@ from django.db.models import OuterRef, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from cadres.models import Role, jurisdiction_q
+from cadres.models import Role
 from guazhi.dates import add_months
 from guazhi.queries import correlated_count
 from obligations import rules
@@ -69,19 +69,28 @@ def _reviews_all(window: Window) -> dict[str, list[Expected]]:
     return found
 
 
-def _round_page(obligation, user, round_kind) -> str:
-    """The round of the kind that holds the posting, if `user` manages one;
-    else the page that creates a round."""
-    round_id = (
+def _round_pages(obligations, user, round_kind) -> dict[int, str]:
+    """{pk: the latest round of the kind that holds the obligation's posting,
+    if `user` manages one; else the page that creates a round}, one query."""
+    latest: dict[int, int] = {}
+    for posting_id, round_id in (
         Assessment.objects.visible_to(user)
-        .filter(posting_id=obligation.posting_id, round__kind=round_kind)
+        .filter(
+            posting_id__in={o.posting_id for o in obligations}, round__kind=round_kind
+        )
         .order_by("-round__period_end")
-        .values_list("round_id", flat=True)
-        .first()
-    )
-    if round_id:
-        return reverse("assessment:round_detail", args=[round_id])
-    return reverse("assessment:round_create")
+        .values_list("posting_id", "round_id")
+    ):
+        latest.setdefault(posting_id, round_id)
+    create = reverse("assessment:round_create")
+    return {
+        o.pk: (
+            reverse("assessment:round_detail", args=[latest[o.posting_id]])
+            if o.posting_id in latest
+            else create
+        )
+        for o in obligations
+    }
 
 
 def _review_kind(key: str, label, round_kind: str) -> Kind:
@@ -104,7 +113,8 @@ def _review_kind(key: str, label, round_kind: str) -> Kind:
         owed_by=Role.ORG_STAFF,
         expected=expected,
         fulfilled=fulfilled,
-        fulfil_url=lambda o, user: _round_page(o, user, round_kind),
+        fulfil_url=lambda o, user: _round_pages([o], user, round_kind)[o.pk],
+        fulfil_urls=lambda group, user: _round_pages(group, user, round_kind),
         closed_by=(Round,),
         postings_of=lambda round_: (
             Q(posting__assessments__round_id=round_.pk) if round_.is_closed else None
@@ -227,11 +237,7 @@ def _round_in_scope(user) -> Q:
     round must be too for org staff (Assessment.objects.visible_to)."""
     if getattr(user, "role", None) != Role.ORG_STAFF:
         return Q()
-    return Q(
-        subject_id__in=Assessment.objects.filter(
-            jurisdiction_q(user, prefix="round__")
-        ).values("pk")
-    )
+    return Q(subject_id__in=Assessment.objects.visible_to(user).values("pk"))
 
 
 def _below_turnout(pks) -> set[int]:

@@ -65,7 +65,9 @@ class Kind:
     - `fulfilled(open_obligations, today)`: {obligation pk: (done_on,
       record)} for those of the open obligations (a queryset of this kind)
       whose record has been filed; `record` is a model instance or (model, pk).
-    - `fulfil_url(obligation, user)`: the form that fulfils it.
+    - `fulfil_url(obligation, user)`: the form that fulfils it;
+      `fulfil_urls(obligations, user)`: {pk: url} for many at once, for a
+      kind whose URL needs a query (one for the page, not one per row).
     - `scope_q(user)`: a filter on Obligation for the kind's own parents beyond
       the posting (an evaluation also needs its round in scope); None if none.
     - `closed_by`: models whose post_save may fulfil it at once (the sweep
@@ -81,6 +83,7 @@ class Kind:
     expected: Callable[[Window], Iterable[Expected]]
     fulfilled: Callable[[Any, dt.date], dict]
     fulfil_url: Callable[[Any, Any], str]
+    fulfil_urls: Callable[[list, Any], dict[int, str]] | None = None
     scope_q: Callable[[Any], Q] | None = None
     closed_by: tuple[type[Model], ...] = ()
     postings_of: Callable[[Any], Q] | None = None
@@ -96,6 +99,22 @@ KINDS: dict[str, Kind] = {}
 def register(kind: Kind) -> None:
     """Add a kind (idempotent: the same key again replaces it)."""
     KINDS[kind.key] = kind
+
+
+def fulfil_urls(obligations, user) -> dict[int, str]:
+    """{pk: the form that fulfils it} for a page of obligations, each kind's
+    in one go where it has `fulfil_urls`."""
+    by_kind: dict[str, list] = {}
+    for obligation in obligations:
+        by_kind.setdefault(obligation.kind, []).append(obligation)
+    urls: dict[int, str] = {}
+    for key, group in by_kind.items():
+        kind = KINDS.get(key)
+        if kind is not None and kind.fulfil_urls is not None:
+            urls.update(kind.fulfil_urls(group, user))
+        else:
+            urls.update((o.pk, o.get_fulfil_url(user)) for o in group)
+    return urls
 
 
 def label(key: str) -> str:

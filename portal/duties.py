@@ -10,6 +10,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from cadres.models import Role
+from obligations import registry
 from obligations.models import Obligation
 from obligations.registry import KINDS
 
@@ -102,6 +103,14 @@ def rows(obligations, user, today: dt.date) -> list[Row]:
     come with ROW_RELATED selected)."""
     labels = dict(kind_choices())
     roles = dict(Role.choices)
+    obligations = list(obligations)
+    # The form only for those who owe it (others may not file it).
+    owed = [
+        o
+        for o in obligations
+        if o.status == Obligation.Status.OPEN and o.owed_by == user.role
+    ]
+    urls = registry.fulfil_urls(owed, user)
     out = []
     for o in obligations:
         state = shown_state(o, today)
@@ -120,12 +129,7 @@ def rows(obligations, user, today: dt.date) -> list[Row]:
                 badge=BADGES[state],
                 done_on=o.done_on,
                 fulfilled_url=o.fulfilled_url or "",
-                # The form only for those who owe it (others may not file it).
-                fulfil_url=(
-                    (o.get_fulfil_url(user) or "")
-                    if o.status == Obligation.Status.OPEN and o.owed_by == user.role
-                    else ""
-                ),
+                fulfil_url=urls.get(o.pk) or "",
                 waived_reason=o.waived_reason or "",
                 days_overdue=(today - o.due_on).days if state == Shown.OVERDUE else 0,
             )

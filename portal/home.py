@@ -114,9 +114,9 @@ def _today_logs(user, today: dt.date) -> list[dict]:
         .order_by("start_date", "pk")
     )
     written = set(
-        WorkLog.objects.filter(posting__in=postings, date=today).values_list(
-            "posting_id", flat=True
-        )
+        WorkLog.objects.visible_to(user)
+        .filter(posting__in=postings, date=today)
+        .values_list("posting_id", flat=True)
     )
     return [
         {

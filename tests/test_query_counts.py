@@ -492,7 +492,9 @@ def _obligation_rows(tree, user, n: int) -> list[str]:
             make_round(user, [posting], name=f"计数轮次{uuid.uuid4().hex[:6]}")
         owed = {"owed_by": user.role}
         if user.role == Role.ORG_STAFF:
-            owed["unit"] = user.unit
+            # A review: its form is the round that holds the posting (a query
+            # made once per page, not per row).
+            owed.update(unit=user.unit, kind="midterm_assessment")
         obligation(posting, due_on=today - dt.timedelta(days=3), **owed)
         obligation(posting, due_on=today + dt.timedelta(days=3), **owed)
         obligation(
