@@ -17,7 +17,11 @@ def submit(page):
 
 def pick(page, selector, typed):
     """Type into a lookup box (a unit or a cadre) and take the first suggestion
-    the server offers for it, as a user picks from the list under the box."""
+    the server offers for it, as a user picks from the list under the box.
+
+    The page must have loaded first: htmx binds the box's input handler when
+    its script runs, and typing before that sends no request at all."""
+    page.wait_for_load_state()
     page.fill(selector, "")
     page.locator(selector).press_sequentially(typed)
     options = page.locator(f"{selector}-options option")
