@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -26,6 +26,47 @@ from cadres.models import Role
 from postings.models import Posting
 
 from . import registry
+
+
+class Shown:
+    """The five states an obligation is shown in, the one place that says
+    what overdue and late mean: open past its due day (Asia/Shanghai; due
+    today is not overdue), done after its due day."""
+
+    OPEN = "open"
+    OVERDUE = "overdue"
+    ON_TIME = "on_time"
+    LATE = "late"
+    WAIVED = "waived"
+
+
+def shown_state(
+    status: str, due_on: dt.date, done_on: dt.date | None, today=None
+) -> str:
+    """The `Shown` state of an obligation from its stored values."""
+    if status == "waived":
+        return Shown.WAIVED
+    if status == "done":
+        return Shown.ON_TIME if done_on is not None and done_on <= due_on else Shown.LATE
+    return Shown.OVERDUE if due_on < (today or timezone.localdate()) else Shown.OPEN
+
+
+def shown_q(shown: str, today: dt.date | None = None) -> Q:
+    """The obligations in state `shown` on `today`, as a filter: the same
+    rule as `shown_state`, in the database. OPEN means open at all (overdue
+    or not), as the lists filter it."""
+    today = today or timezone.localdate()
+    if shown == Shown.OPEN:
+        return Q(status="open")
+    if shown == Shown.OVERDUE:
+        return Q(status="open", due_on__lt=today)
+    if shown == Shown.ON_TIME:
+        return Q(status="done", done_on__lte=F("due_on"))
+    if shown == Shown.LATE:
+        return Q(status="done", done_on__gt=F("due_on"))
+    if shown == Shown.WAIVED:
+        return Q(status="waived")
+    return Q()
 
 
 class ObligationQuerySet(models.QuerySet):
@@ -62,7 +103,7 @@ class ObligationQuerySet(models.QuerySet):
 
     def overdue(self, today: dt.date | None = None):
         """Open past their due day (Asia/Shanghai): due today is not overdue."""
-        return self.open().filter(due_on__lt=today or timezone.localdate())
+        return self.filter(shown_q(Shown.OVERDUE, today))
 
     def due_within(self, today: dt.date | None, days: int):
         """Open and due from today to `days` days ahead (not yet overdue)."""
@@ -206,36 +247,20 @@ class Obligation(models.Model):
     @property
     def on_time(self) -> bool:
         """Done by its due day."""
-        return (
-            self.status == self.Status.DONE
-            and self.done_on is not None
-            and self.done_on <= self.due_on
-        )
+        return shown_state(self.status, self.due_on, self.done_on) == Shown.ON_TIME
 
     @property
     def done_late(self) -> bool:
-        return self.status == self.Status.DONE and not self.on_time
+        return shown_state(self.status, self.due_on, self.done_on) == Shown.LATE
 
     def overdue(self, today: dt.date | None = None) -> bool:
-        return self.status == self.Status.OPEN and self.due_on < (
-            today or timezone.localdate()
+        return shown_state(self.status, self.due_on, self.done_on, today) == (
+            Shown.OVERDUE
         )
 
-    @property
-    def state(self) -> str:
-        """ "on_time", "late", "waived" or "open": how it stands."""
-        if self.status == self.Status.DONE:
-            return "on_time" if self.on_time else "late"
-        return str(self.status)
-
-    @property
-    def state_label(self) -> str:
-        return {
-            "on_time": _("按时完成"),
-            "late": _("逾期完成"),
-            "waived": _("已免除"),
-            "open": _("待完成"),
-        }[self.state]
+    def shown(self, today: dt.date | None = None) -> str:
+        """How it stands on `today`: one of `Shown`."""
+        return shown_state(self.status, self.due_on, self.done_on, today)
 
     @property
     def fulfilled_url(self) -> str:

@@ -24,11 +24,8 @@ from openpyxl.utils import get_column_letter
 from cadres.models import Unit
 from guazhi.dates import add_months
 from guazhi.excel import ColumnSpec, cell_text
-from obligations.models import Obligation
+from obligations.models import Obligation, Shown, shown_q, shown_state
 from postings.models import NOT_BEGUN, Posting
-
-from . import duties
-from .duties import Shown
 
 # The obligation kind the matrix shows (obligations.registry's key).
 NOTE_KIND = "monthly_note"
@@ -93,11 +90,10 @@ def _note_obligations(user, months: list[dt.date]):
 
 
 def cell_state(status: str, due_on: dt.date, done_on, today: dt.date) -> str:
-    if status == Obligation.Status.WAIVED:
-        return Shown.WAIVED
-    if status == Obligation.Status.DONE:
-        return Shown.ON_TIME if done_on <= due_on else Shown.LATE
-    return Shown.OVERDUE if due_on < today else Cell.PENDING
+    """The shown state (obligations.models.shown_state), open and not yet
+    due read as "pending" in the matrix."""
+    state = shown_state(status, due_on, done_on, today)
+    return Cell.PENDING if state == Shown.OPEN else state
 
 
 @dataclass
@@ -162,10 +158,10 @@ def unit_rates(user, postings, months: list[dt.date], today: dt.date):
         .values("posting__receiving_unit__name", "posting__receiving_unit__path")
         .annotate(
             n=Count("*"),
-            on_time=Count("pk", filter=duties.shown_q(Shown.ON_TIME, today)),
-            late=Count("pk", filter=duties.shown_q(Shown.LATE, today)),
-            missing=Count("pk", filter=duties.shown_q(Shown.OVERDUE, today)),
-            waived=Count("pk", filter=duties.shown_q(Shown.WAIVED, today)),
+            on_time=Count("pk", filter=shown_q(Shown.ON_TIME, today)),
+            late=Count("pk", filter=shown_q(Shown.LATE, today)),
+            missing=Count("pk", filter=shown_q(Shown.OVERDUE, today)),
+            waived=Count("pk", filter=shown_q(Shown.WAIVED, today)),
         )
         .order_by("posting__receiving_unit__path")
     )
@@ -285,9 +281,9 @@ def share_table(
         .annotate(month=TruncMonth("due_on"))
         .values("kind", "month")
         .annotate(
-            on_time=Count("pk", filter=duties.shown_q(Shown.ON_TIME, today)),
-            late=Count("pk", filter=duties.shown_q(Shown.LATE, today)),
-            overdue=Count("pk", filter=duties.shown_q(Shown.OVERDUE, today)),
+            on_time=Count("pk", filter=shown_q(Shown.ON_TIME, today)),
+            late=Count("pk", filter=shown_q(Shown.LATE, today)),
+            overdue=Count("pk", filter=shown_q(Shown.OVERDUE, today)),
         )
     )
     table: dict[str, dict[dt.date, ShareCell]] = defaultdict(dict)

@@ -1,29 +1,18 @@
-"""What the obligations pages share: the kinds' labels, the five states an
-obligation is shown in (open, overdue, done on time, done late, waived) as
-filters, and the plain rows a table shows. The obligations themselves (what
-falls due when, what closes them) live in the obligations app."""
+"""What the obligations pages share: the kinds' labels, the labels and
+badges of the five states an obligation is shown in (obligations.models.Shown
+says what each means), and the plain rows a table shows. The obligations
+themselves (what falls due when, what closes them) live in the obligations
+app."""
 
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from cadres.models import Role
 from obligations import registry
-from obligations.models import Obligation
+from obligations.models import Obligation, Shown
 from obligations.registry import KINDS
-
-
-class Shown:
-    """The states an obligation is shown in; `filter` keys and badge names."""
-
-    OPEN = "open"
-    OVERDUE = "overdue"
-    ON_TIME = "on_time"
-    LATE = "late"
-    WAIVED = "waived"
-
 
 SHOWN_CHOICES = [
     (Shown.OPEN, _("待完成")),
@@ -45,32 +34,6 @@ BADGES = {
 def kind_choices() -> list[tuple[str, str]]:
     """The registered kinds (obligations.registry), as (key, label)."""
     return [(kind.key, kind.label) for kind in KINDS.values()]
-
-
-def shown_q(shown: str, today: dt.date) -> Q:
-    """The obligations in state `shown` on `today`, as a filter: overdue as
-    ObligationQuerySet.overdue, done on time as Obligation.on_time (done on
-    or before the due date)."""
-    status = Obligation.Status
-    if shown == Shown.OPEN:
-        return Q(status=status.OPEN)
-    if shown == Shown.OVERDUE:
-        return Q(status=status.OPEN, due_on__lt=today)
-    if shown == Shown.ON_TIME:
-        return Q(status=status.DONE, done_on__lte=F("due_on"))
-    if shown == Shown.LATE:
-        return Q(status=status.DONE, done_on__gt=F("due_on"))
-    if shown == Shown.WAIVED:
-        return Q(status=status.WAIVED)
-    return Q()
-
-
-def shown_state(obligation: Obligation, today: dt.date) -> str:
-    if obligation.status == Obligation.Status.WAIVED:
-        return Shown.WAIVED
-    if obligation.status == Obligation.Status.DONE:
-        return Shown.ON_TIME if obligation.on_time else Shown.LATE
-    return Shown.OVERDUE if obligation.overdue(today) else Shown.OPEN
 
 
 @dataclass(frozen=True)
@@ -113,7 +76,7 @@ def rows(obligations, user, today: dt.date) -> list[Row]:
     urls = registry.fulfil_urls(owed, user)
     out = []
     for o in obligations:
-        state = shown_state(o, today)
+        state = o.shown(today)
         out.append(
             Row(
                 pk=o.pk,

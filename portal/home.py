@@ -19,7 +19,7 @@ from django.utils.http import urlencode
 from assessment.models import Round
 from cadres.models import Role
 from guazhi.http import AuthenticatedHttpRequest
-from obligations.models import Obligation
+from obligations.models import Obligation, Shown, shown_q
 from postings.models import Posting, Reminder
 from records.models import Warning, WorkLog
 
@@ -59,7 +59,7 @@ def _owed(user, today: dt.date) -> dict:
     mine = Obligation.objects.owed_by_user(user).open()
     soon = mine.filter(due_on__lte=today + dt.timedelta(days=OWED_HORIZON_DAYS))
     counts = soon.aggregate(
-        total=Count("pk"), overdue=Count("pk", filter=duties.shown_q("overdue", today))
+        total=Count("pk"), overdue=Count("pk", filter=shown_q(Shown.OVERDUE, today))
     )
     listed = soon.select_related(*duties.ROW_RELATED).order_by("due_on", "pk")
     return {
@@ -72,7 +72,7 @@ def _owed(user, today: dt.date) -> dict:
         "owed_more": max(counts["total"] - OWED_SHOWN, 0),
         "owed_list_url": reverse("obligations:list")
         + "?"
-        + urlencode({"mine": "1", "status": duties.Shown.OPEN}),
+        + urlencode({"mine": "1", "status": Shown.OPEN}),
     }
 
 
@@ -131,7 +131,7 @@ def _today_logs(user, today: dt.date) -> list[dict]:
 def _jurisdiction(user, today: dt.date) -> dict:
     overdue = (
         Obligation.objects.visible_to(user)
-        .filter(duties.shown_q(duties.Shown.OVERDUE, today))
+        .filter(shown_q(Shown.OVERDUE, today))
         .order_by()
     )
     labels = dict(duties.kind_choices())
@@ -141,7 +141,7 @@ def _jurisdiction(user, today: dt.date) -> dict:
             "label": labels.get(row["kind"], row["kind"]),
             "n": row["n"],
             "url": f"{list_url}?"
-            + urlencode({"status": duties.Shown.OVERDUE, "kind": row["kind"]}),
+            + urlencode({"status": Shown.OVERDUE, "kind": row["kind"]}),
         }
         for row in overdue.values("kind").annotate(n=Count("*")).order_by("-n", "kind")
     ]
@@ -154,7 +154,7 @@ def _jurisdiction(user, today: dt.date) -> dict:
             "url": f"{list_url}?"
             + urlencode(
                 {
-                    "status": duties.Shown.OVERDUE,
+                    "status": Shown.OVERDUE,
                     "kind": row["kind"],
                     **({"unit": row["unit"]} if row["unit"] else {}),
                 }

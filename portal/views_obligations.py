@@ -24,7 +24,7 @@ from guazhi.forms import apply_errors
 from guazhi.http import AuthenticatedHttpRequest
 from guazhi.listing import columns, page_context, paginate, sorted_queryset
 from obligations import services as obligation_services
-from obligations.models import Obligation
+from obligations.models import Obligation, shown_q
 from postings.models import Posting
 
 from . import compliance, duties
@@ -50,7 +50,7 @@ def filter_obligations(qs, values: dict, *, user, today: dt.date):
     if values["batch"]:
         qs = qs.filter(posting__batch=values["batch"])
     if values["status"]:
-        qs = qs.filter(duties.shown_q(values["status"], today))
+        qs = qs.filter(shown_q(values["status"], today))
     if month := values["due_month"]:
         qs = qs.filter(due_on__gte=month, due_on__lt=add_months(month, 1))
     return qs

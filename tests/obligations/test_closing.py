@@ -56,7 +56,7 @@ def test_filing_the_note_closes_it_on_time_or_late_with_a_link(
     assert obligation.status == Obligation.Status.DONE
     assert obligation.done_on == filed_on
     assert obligation.on_time is on_time
-    assert obligation.state == ("on_time" if on_time else "late")
+    assert obligation.shown() == ("on_time" if on_time else "late")
     assert obligation.fulfilled == note
     assert obligation.fulfilled_url
     assert obligation.history.first().status == Obligation.Status.DONE
