@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_obligations
+from . import views, views_notes, views_obligations
 
 # Composed in guazhi/urls.py into the namespaces of the apps whose pages these
 # are: the cadre pages under /cadres/, the posting page under /postings/.
@@ -12,6 +12,8 @@ cadre_urlpatterns = [
     path("<int:pk>/edit/", views.cadre_edit, name="edit"),
     path("<int:pk>/print/", views.dossier_print, name="dossier_print"),
     path("<int:pk>/dossier.xlsx", views.dossier_export, name="dossier_export"),
+    # Before records' notes/<...> URLs: the list reads the obligations.
+    path("notes/", views_notes.note_list, name="note_list"),
 ]
 
 posting_urlpatterns = [

@@ -5,7 +5,6 @@ from . import views
 # In the "cadres" namespace (/cadres/), composed in guazhi/urls.py: the URLs
 # kept their names when the records moved out of the cadres app.
 urlpatterns = [
-    path("notes/", views.note_list, name="note_list"),
     path("notes/lock/", views.note_month_lock, name="note_month_lock"),
     path("notes/new/<int:posting_pk>/", views.note_create, name="note_create"),
     path("notes/<int:pk>/edit/", views.note_edit, name="note_edit"),

@@ -8,10 +8,8 @@ from functools import partial
 from typing import NamedTuple
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
-from django.db.models import Exists, OuterRef
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,17 +21,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 import audit
 from cadres import lookups
 from cadres.models import Unit, user_name
-from cadres.policy import role_may_use
 from guazhi.forms import submit
 from guazhi.http import AuthenticatedHttpRequest
 from guazhi.listing import (
-    columns,
     get_param,
-    page_context,
-    paginate,
-    sorted_queryset,
 )
-from postings.models import NOT_BEGUN, Posting
+from postings.models import Posting
 from records import attachments, history, rules, services
 from records.kinds import record_fields
 
@@ -44,7 +37,6 @@ from .forms import (
     MonthField,
     MonthlyNoteEditForm,
     MonthlyNoteForm,
-    NoteFilterForm,
     NoteMonthLockForm,
     ReportEditForm,
     ReportForm,
@@ -57,7 +49,6 @@ from .forms import (
     WarningRevokeForm,
     WorkLogForm,
 )
-from .host_write import HostWrite, host_write_refusal
 from .models import (
     Appraisal,
     Attachment,
@@ -72,139 +63,6 @@ from .models import (
     Warning,
     WorkLog,
 )
-
-NOTE_SORTS = {
-    "month": "month",
-    "cadre": "posting__cadre__name",
-    "unit": "posting__receiving_unit__name",
-}
-
-
-def note_list(request: AuthenticatedHttpRequest):
-    """The notes filed, filtered by month, unit and cadre; beside them the
-    postings that owed a note for the month and have none (未填报)."""
-    today = timezone.localdate()
-    form = NoteFilterForm(request.GET, user=request.user, today=today)
-    month = form.filters["month"]
-    notes = MonthlyNote.objects.filter(form.posting_q("posting__"))
-    if month:
-        notes = notes.filter(month=month)
-    qs, sort = sorted_queryset(
-        request, notes.visible_to(request.user), NOTE_SORTS, "-month"
-    )
-    # One COUNT of the notes in scope (count_visible reads the scope's index).
-    count = notes.count_visible(request.user)
-    page = paginate(request, qs.values_list(*NOTE_ROW_FIELDS), count=count)
-    page.object_list = note_rows(page.object_list)
-    missing, missing_pages = None, {}
-    if month:  # 未填报 is about one month
-        rows = missing_note_rows(request.user, form, month, today)
-        missing = paginate(request, rows, param="missing_page")
-        missing_pages = page_context(request, missing, "missing_page")
-    return render(
-        request,
-        "cadres/monthlynote_list.html",
-        {
-            "form": form,
-            "notes": page.object_list,
-            "columns": columns(request, NOTE_HEAD, sort),
-            "month": month,
-            "lock_days": settings.MONTHLY_NOTE_LOCK_DAYS,
-            **page_context(request, page),
-            "missing": missing,
-            "missing_pages": missing_pages,
-        },
-    )
-
-
-NOTE_HEAD = [
-    (_lazy("月份"), "month"),
-    (_lazy("干部"), "cadre"),
-    (_lazy("接收单位"), "unit"),
-    (_lazy("出勤"), ""),
-    (_lazy("缺勤"), ""),
-    (_lazy("请假"), ""),
-    (_lazy("填报人"), ""),
-    (_lazy("状态"), ""),
-]
-
-
-class MissingRow(NamedTuple):
-    """A posting that owed a note for the month and has none."""
-
-    cadre: str
-    unit: str
-    title: str
-    status: str
-    posting_url: str
-    file_url: str  # "" unless the user may file the note
-
-
-MISSING_FIELDS = (
-    "pk",
-    "cadre__name",
-    "receiving_unit__name",
-    "title",
-    "status",
-    "start_date",
-    "planned_end_date",
-    "ended_on",
-    "sending_unit__path",
-    "receiving_unit__path",
-)
-
-
-def missing_note_rows(user, form: NoteFilterForm, month: dt.date, today: dt.date):
-    """MissingRows of the postings in `user`'s scope (and the form's unit and
-    cadre) that owed a note for `month` and have none, in one query.
-
-    Whether a posting owes the month is rules.expected_note_months; the query
-    only leaves out the postings that cannot (proposed, begun after the month,
-    ended before it) and those with the note.
-    """
-    filed = MonthlyNote.objects.filter(posting=OuterRef("pk"), month=month)
-    values = (
-        Posting.objects.visible_to(user)
-        .filter(form.posting_q(), start_date__lte=rules.month_end(month))
-        .exclude(status__in=NOT_BEGUN)
-        .exclude(ended_on__lt=month)
-        .exclude(Exists(filed))
-        .order_by("receiving_unit__name", "cadre__name", "pk")
-        .values_list(*MISSING_FIELDS)
-    )
-    may_file = role_may_use(user.role, "cadres:note_create")
-    locks = list(
-        NoteMonthLock.objects.filter(month=month).select_related("unit", "locked_by")
-        if may_file
-        else ()
-    )
-    status_labels = dict(Posting.Status.choices)
-    query = "?" + urlencode({"month": f"{month:%Y-%m}"})
-    rows = []
-    for pk, cadre, unit, title, status, start, end, ended, sending, receiving in values:
-        posting = Posting(
-            pk=pk,
-            status=status,
-            start_date=start,
-            planned_end_date=end,
-            ended_on=ended,
-            sending_unit=Unit(path=sending),
-            receiving_unit=Unit(path=receiving),
-        )
-        if month not in rules.expected_note_months(posting, today):
-            continue
-        file_url = ""
-        if may_file and not host_write_refusal(
-            posting, user, what=HostWrite.NOTE, month=month, locks=locks, today=today
-        ):
-            file_url = reverse("cadres:note_create", args=[pk]) + query
-        posting_url = reverse("postings:detail", args=[pk])
-        rows.append(
-            MissingRow(
-                cadre, unit, title, str(status_labels[status]), posting_url, file_url
-            )
-        )
-    return rows
 
 
 class NoteRow(NamedTuple):
