@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from cadres import idcard
 from cadres.models import Cadre, Role, Unit, User
+from obligations.models import Obligation
 from portal.demo import PASSWORD
 from postings.models import Posting, Reminder
 from records.models import MonthlyNote
@@ -122,3 +123,17 @@ def test_seed_demo_gives_the_demo_cadre_a_lived_in_dossier():
     assert WorkLog.objects.filter(author=ganbu).count() >= 10
     assert Appraisal.objects.filter(status="submitted").exists()
     assert Symposium.objects.get().attendees.count() >= 2
+
+
+@pytest.mark.django_db
+def test_seed_demo_leaves_the_obligations_current():
+    """`make run` shows home pages with what each party owes from the start,
+    not only after the first nightly sweep; a rerun adds nothing."""
+    output = seed()
+    assert "待办事项已更新" in output
+    owed = Obligation.objects.count()
+    assert owed > 0
+    assert Obligation.objects.filter(kind="monthly_note", status="open").exists()
+    assert Obligation.objects.filter(status="done").exists()
+    seed()
+    assert Obligation.objects.count() == owed
