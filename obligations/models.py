@@ -38,6 +38,7 @@ class Shown:
     ON_TIME = "on_time"
     LATE = "late"
     WAIVED = "waived"
+    CANCELLED = "cancelled"
 
 
 def shown_state(
@@ -46,8 +47,12 @@ def shown_state(
     """The `Shown` state of an obligation from its stored values."""
     if status == "waived":
         return Shown.WAIVED
+    if status == "cancelled":
+        return Shown.CANCELLED
     if status == "done":
-        return Shown.ON_TIME if done_on is not None and done_on <= due_on else Shown.LATE
+        return (
+            Shown.ON_TIME if done_on is not None and done_on <= due_on else Shown.LATE
+        )
     return Shown.OVERDUE if due_on < (today or timezone.localdate()) else Shown.OPEN
 
 
@@ -66,6 +71,8 @@ def shown_q(shown: str, today: dt.date | None = None) -> Q:
         return Q(status="done", done_on__gt=F("due_on"))
     if shown == Shown.WAIVED:
         return Q(status="waived")
+    if shown == Shown.CANCELLED:
+        return Q(status="cancelled")
     return Q()
 
 
@@ -120,6 +127,9 @@ class Obligation(models.Model):
         OPEN = "open", _("待完成")
         DONE = "done", _("已完成")
         WAIVED = "waived", _("已免除")
+        # No longer owed: the posting's dates moved (extended, ended early)
+        # and the sweep expects it no more; kept, with the reason, as history.
+        CANCELLED = "cancelled", _("不再应交")
 
     kind = models.CharField(_("类型"), max_length=40)
     # Foreign keys without an index of their own: the composite indexes below
@@ -210,7 +220,7 @@ class Obligation(models.Model):
             ),
             models.CheckConstraint(
                 name="obligation_status_valid",
-                condition=Q(status__in=["open", "done", "waived"]),
+                condition=Q(status__in=["open", "done", "waived", "cancelled"]),
             ),
             models.CheckConstraint(
                 name="obligation_done_on_when_done",

@@ -44,12 +44,14 @@ CLOSE_FIELDS = ["status", "done_on", "fulfilled_type", "fulfilled_id", "updated_
 class SweepResult:
     created: int = 0
     closed: int = 0
+    cancelled: int = 0
     created_by_kind: dict = field(default_factory=dict)
     closed_by_kind: dict = field(default_factory=dict)
 
     def add(self, other: "SweepResult") -> None:
         self.created += other.created
         self.closed += other.closed
+        self.cancelled += other.cancelled
         for mine, theirs in (
             (self.created_by_kind, other.created_by_kind),
             (self.closed_by_kind, other.closed_by_kind),
@@ -64,6 +66,10 @@ def _subject(subject) -> tuple[ContentType | None, int | None, str]:
     model, pk = subject if isinstance(subject, tuple) else (type(subject), subject.pk)
     ct = ContentType.objects.get_for_model(model)
     return ct, pk, f"{ct.app_label}.{ct.model}:{pk}"
+
+
+def _key(e: Expected) -> tuple[int, dt.date, str]:
+    return e.posting_id, e.period, _subject(e.subject)[2]
 
 
 def _create(kind: Kind, window: Window, expected: list[Expected]) -> int:
@@ -149,14 +155,52 @@ def _apply_closes(found: dict, *, history: bool = True) -> int:
     return closed
 
 
-def _run(window: Window, kinds, result: SweepResult) -> None:
+def _run(window: Window, kinds, result: SweepResult) -> dict[str, set]:
+    """Create what each kind expects in the window; returns the expected keys
+    (posting, period, subject) by kind."""
+    keys = {}
     for kind in kinds:
-        n = _create(kind, window, list(kind.expected(window)))
+        expected = list(kind.expected(window))
+        keys[kind.key] = {_key(e) for e in expected}
+        n = _create(kind, window, expected)
         result.created += n
         if n:
             result.created_by_kind[kind.key] = (
                 result.created_by_kind.get(kind.key, 0) + n
             )
+    return keys
+
+
+CANCEL_FIELDS = ["status", "waived_reason", "waived_at", "updated_at"]
+
+
+def _cancel_unexpected(
+    window: Window, kinds, expected: dict[str, set], result: SweepResult
+) -> None:
+    """The open obligations of the window's postings (every one of them, up to
+    today) that their kinds no longer expect: their dates moved, as when a
+    posting is extended (the end-of-term report and appraisal of the old end)
+    or ended early (the notes of the months after its end). They are kept as
+    cancelled, with the reason and their history; one query per kind."""
+    now = timezone.now()
+    reason = _("挂职期限已变更（延期或提前结束），该事项不再应交。")
+    for kind in kinds:
+        keys = expected.get(kind.key, set())
+        stale = [
+            o
+            for o in Obligation.objects.filter(
+                window.posting_q("posting__"), kind=kind.key, status="open"
+            )
+            if (o.posting_id, o.period, o.subject_key) not in keys
+        ]
+        for o in stale:
+            o.status = Obligation.Status.CANCELLED
+            o.waived_reason = reason
+            o.waived_at = now
+            o.updated_at = now
+        if stale:
+            bulk_update_with_history(stale, Obligation, CANCEL_FIELDS, batch_size=BATCH)
+        result.cancelled += len(stale)
 
 
 def _close(
@@ -211,18 +255,21 @@ def sweep(today: dt.date | None = None) -> SweepResult:
             whole = Window(
                 today=today, postings={"pk__in": changed[start : start + BATCH]}
             )
-            _run(whole, [k for k in kinds if k.per_posting], result)
+            per_posting = [k for k in kinds if k.per_posting]
+            expected = _run(whole, per_posting, result)
             _close(whole, kinds, result)
+            _cancel_unexpected(whole, per_posting, expected, result)
         # What the signals missed lately (bulk writes): a record filed for an
         # obligation long overdue closes it on save, and the catch-up closes
         # the rest; reading every open obligation each day would not scale.
         recent = Q(due_on__gte=today - dt.timedelta(days=rules.SWEEP_CLOSE_DAYS))
         _close(Window(today=today), kinds, result, only=recent)
     log.info(
-        "obligations sweep %s: %s created, %s closed",
+        "obligations sweep %s: %s created, %s closed, %s cancelled",
         today,
         result.created,
         result.closed,
+        result.cancelled,
     )
     return result
 
@@ -248,9 +295,11 @@ def catch_up(
             today=today, postings={"pk__gte": chunk[0], "pk__lte": chunk[-1]}
         )
         part = SweepResult()
+        per_posting = [k for k in kinds if k.per_posting]
         with transaction.atomic():
-            _run(window, [k for k in kinds if k.per_posting], part)
-            _close(window, [k for k in kinds if k.per_posting], part, history=False)
+            expected = _run(window, per_posting, part)
+            _close(window, per_posting, part, history=False)
+            _cancel_unexpected(window, per_posting, expected, part)
         result.add(part)
         if progress:
             progress(start + len(chunk), len(ids), result)

@@ -93,6 +93,8 @@ def cell_state(status: str, due_on: dt.date, done_on, today: dt.date) -> str:
     """The shown state (obligations.models.shown_state), open and not yet
     due read as "pending" in the matrix."""
     state = shown_state(status, due_on, done_on, today)
+    if state == Shown.CANCELLED:
+        return Cell.NOT_OWED
     return Cell.PENDING if state == Shown.OPEN else state
 
 

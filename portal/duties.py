@@ -20,6 +20,7 @@ SHOWN_CHOICES = [
     (Shown.ON_TIME, _("按时完成")),
     (Shown.LATE, _("逾期完成")),
     (Shown.WAIVED, _("已免除")),
+    (Shown.CANCELLED, _("不再应交")),
 ]
 SHOWN_LABELS = dict(SHOWN_CHOICES)
 BADGES = {
@@ -28,6 +29,7 @@ BADGES = {
     Shown.ON_TIME: "text-bg-success",
     Shown.LATE: "text-bg-warning",
     Shown.WAIVED: "text-bg-light border",
+    Shown.CANCELLED: "text-bg-light border text-decoration-line-through",
 }
 
 
