@@ -46,26 +46,53 @@ def _review_due_days(window: Window, posting) -> dict[str, list[dt.date]]:
     return due
 
 
+def _months(day: dt.date) -> int:
+    return day.year * 12 + day.month
+
+
+def _may_appear(window: Window, posting, lead: dt.timedelta) -> bool:
+    """Whether a daily run's window can hold the day one of the posting's
+    reviews becomes known (its due day less `lead`): a cheap test on the
+    mid-term, the end and the anniversaries, so that the due days are worked
+    out only for the few postings it passes. A superset: `_review_due_days`
+    decides."""
+    low, high = window.since + lead, window.today + lead
+    before_end = rules.setting(window, "FINAL_ASSESSMENT_DAYS_BEFORE_END")
+    end = term_end(posting)
+    final = rules.final_assessment_due_on(end, posting.start_date, before_end)
+    if low < posting.midterm_date <= high or low < final <= high:
+        return True
+    if posting.start_date > window.since:  # begun within the window
+        return True
+    start = _months(posting.start_date)
+    return any(
+        m > 0 and m % 12 == 0 and low < add_months(posting.start_date, m) <= high
+        for m in range(_months(low) - start, 1 + _months(high) - start)
+    )
+
+
 def _reviews_all(window: Window) -> dict[str, list[Expected]]:
+    """Every review kind's obligations that appear in the window: the due
+    days first, then the managing jurisdiction of only the postings that
+    owe one (the org staff there owe it)."""
     lead = dt.timedelta(days=rules.setting(window, "ROUND_LEAD_DAYS"))
-    where = rules.jurisdictions(window)
-    found = defaultdict(list)
+    owed = []
     for posting in rules.started_postings(window):
-        unit = where.get(posting.pk)
-        if unit is None:
+        if window.since is not None and not _may_appear(window, posting, lead):
             continue
         for kind, days in _review_due_days(window, posting).items():
             for due in days:
                 if window.appears(max(posting.start_date, due - lead)):
-                    found[kind].append(
-                        Expected(
-                            posting_id=posting.pk,
-                            period=due,
-                            subject=None,
-                            due_on=due,
-                            unit_id=unit[0],
-                        )
-                    )
+                    owed.append((kind, posting.pk, due))
+    where = rules.jurisdictions({pk for _kind, pk, _due in owed})
+    found = defaultdict(list)
+    for kind, pk, due in owed:
+        if (unit := where.get(pk)) is not None:
+            found[kind].append(
+                Expected(
+                    posting_id=pk, period=due, subject=None, due_on=due, unit_id=unit[0]
+                )
+            )
     return found
 
 

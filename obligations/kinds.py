@@ -86,6 +86,7 @@ def _note_expected(window: Window):
     new_months = _new_note_months(window)
     if new_months == []:
         return
+    appears: dict[dt.date, bool] = {}
     for posting in rules.started_postings(window):
         if new_months and term_end(posting) < min(new_months):
             continue
@@ -97,7 +98,9 @@ def _note_expected(window: Window):
         months = expected_note_months(posting, window.today)
         posting.start_date = start
         for month in months:
-            if window.appears(add_months(month, 1)):
+            if month not in appears:  # the same few months for every posting
+                appears[month] = window.appears(add_months(month, 1))
+            if appears[month]:
                 yield Expected(
                     posting_id=posting.pk,
                     period=month,
@@ -277,30 +280,37 @@ def _visit_fulfilled(open_obligations, today):
 
 
 def _support_expected(window: Window):
+    """Open support needs, each owed by the org staff of its posting's
+    managing jurisdiction: the needs first (a small table, no join), then
+    the jurisdictions of their postings."""
     days = rules.setting(window, "SUPPORT_OPEN_DAYS")
-    needs = SupportNeed.objects.filter(
-        status=SupportNeed.Status.OPEN, posting__status__in=rules.STARTED
-    ).filter(window.posting_q("posting__"))
+    needs = SupportNeed.objects.filter(status=SupportNeed.Status.OPEN)
     if window.since is not None:
         since = timezone.make_aware(dt.datetime.combine(window.since, dt.time.min))
         needs = needs.filter(Q(raised_on__gt=window.since) | Q(created_at__gt=since))
-    rows = list(
-        needs.order_by().values_list(
-            "pk",
-            "raised_on",
-            "posting_id",
-            *(f"posting__{f}" for f in rules.JURISDICTION_FIELDS),
-        )
+    rows = [
+        row
+        for row in needs.order_by().values_list("pk", "raised_on", "posting_id")
+        if window.appears(row[1])
+    ]
+    if not rows:
+        return
+    begun = set(
+        Posting.objects.filter(
+            window.posting_q(),
+            pk__in={posting_id for _pk, _raised, posting_id in rows},
+            status__in=rules.STARTED,
+        ).values_list("pk", flat=True)
     )
-    where = rules.managing_jurisdictions((r[0], *r[3:]) for r in rows)
-    for pk, raised_on, posting_id, *_paths in rows:
-        if window.appears(raised_on) and pk in where:
+    where = rules.jurisdictions(begun)
+    for pk, raised_on, posting_id in rows:
+        if posting_id in where:
             yield Expected(
                 posting_id=posting_id,
                 period=raised_on,
                 subject=(SupportNeed, pk),
                 due_on=rules.support_due_on(raised_on, days),
-                unit_id=where[pk][0],
+                unit_id=where[posting_id][0],
             )
 
 

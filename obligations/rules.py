@@ -173,14 +173,14 @@ class PostingDates:
     ended_on: dt.date | None
     sending_unit_id: int
     receiving_unit_id: int
-    jurisdiction_row: tuple
 
 
 def started_postings(window: Window) -> list[PostingDates]:
     """The postings that have begun and may owe something in the window (all
     of them for the catch-up; for a daily run the active ones and those that
-    ended recently enough to owe a visit), each with `jurisdiction_row` for
-    `managing_jurisdictions`. Loaded once per run."""
+    ended recently enough to owe a visit). Loaded once per run, from the
+    posting table alone: the managing jurisdiction, which needs three joins,
+    is read by `jurisdictions` for the few postings a kind needs it for."""
 
     def load() -> list[PostingDates]:
         qs = Posting.objects.filter(window.posting_q(), status__in=STARTED)
@@ -190,17 +190,21 @@ def started_postings(window: Window) -> list[PostingDates]:
                 Q(status=Posting.Status.ACTIVE)
                 | Q(ended_on__gte=add_months(window.since, -months))
             )
-        rows = qs.order_by().values_list(*_POSTING_FIELDS, *JURISDICTION_FIELDS)
-        return [PostingDates(*row[:9], (row[0], *row[9:])) for row in rows]
+        return [PostingDates(*row) for row in qs.order_by().values_list(*_POSTING_FIELDS)]
 
     return window.cached("started_postings", load)
 
 
-def jurisdictions(window: Window) -> dict[int, tuple[int, str]]:
-    """Posting id → its managing jurisdiction, for `started_postings`."""
-    return window.cached(
-        "jurisdictions",
-        lambda: managing_jurisdictions(
-            p.jurisdiction_row for p in started_postings(window)
-        ),
-    )
+def jurisdictions(posting_ids) -> dict[int, tuple[int, str]]:
+    """Posting id → (unit id, path) of its managing jurisdiction, for the
+    given postings: one query for their rows, one for the regions above."""
+    ids = list(posting_ids)
+    if not ids:
+        return {}
+    found = {}
+    for start in range(0, len(ids), 2000):
+        rows = Posting.objects.filter(pk__in=ids[start : start + 2000]).values_list(
+            "pk", *JURISDICTION_FIELDS
+        )
+        found.update(managing_jurisdictions(rows.order_by()))
+    return found

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Q, Subquery
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -223,20 +223,16 @@ def _close(
 
 
 def _changed_postings(window: Window) -> list[int]:
-    """Postings to consider whole in a daily run: begun ones with no
-    obligation yet (entered after they began), and those changed since the
-    window began (extended, ended early), whose dates may have moved."""
-    changed = Posting.history.filter(
-        id=OuterRef("pk"),
-        history_type="~",
-        history_date__gt=timezone.make_aware(
-            dt.datetime.combine(window.since, dt.time.min)
-        ),
-    )
-    owes = Obligation.objects.filter(posting=OuterRef("pk"))
+    """Postings to consider whole in a daily run: those written since the
+    window began (entered after they began, arrived, extended, ended early;
+    any history row since then), whose past obligations or dates may be new
+    to the sweep. One read of the history's date index; a posting written
+    without history (a raw bulk insert) waits for the catch-up."""
+    since = timezone.make_aware(dt.datetime.combine(window.since, dt.time.min))
+    written = Posting.history.filter(history_date__gt=since).values("id")
     return list(
-        Posting.objects.filter(status__in=rules.STARTED)
-        .filter(~Exists(owes) | Exists(changed))
+        Posting.objects.filter(status__in=rules.STARTED, pk__in=Subquery(written))
+        .order_by("pk")
         .values_list("pk", flat=True)
     )
 
