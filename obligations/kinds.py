@@ -6,7 +6,9 @@ visit and support needs. Assessment adds its own (assessment/obligations.py).
 import datetime as dt
 from collections import defaultdict
 
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import Window as SQLWindow
+from django.db.models.functions import Lag
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -142,6 +144,38 @@ def _worklog_expected(window: Window):
         if window.appears(due):
             yield Expected(
                 posting_id=pk, period=gap_start, subject=None, due_on=due, unit_id=None
+            )
+    if window.since is None:
+        yield from _past_worklog_gaps(window, gap)
+
+
+def _past_worklog_gaps(window: Window, gap: int):
+    """The catch-up's (and a changed posting's) gaps that a later log ended:
+    each run of `gap` days without a log, from the start or from a log to the
+    next log, was owed a log on its last day and was met late by that log.
+    One query over the logs with the date of the one before (a window
+    function); the gap still open is the daily rule's above."""
+    postings = Posting.objects.filter(window.posting_q(), status__in=rules.STARTED)
+    starts = dict(postings.order_by().values_list("pk", "start_date"))
+    previous = SQLWindow(
+        Lag("date"), partition_by=[F("posting_id")], order_by=F("date").asc()
+    )
+    rows = (
+        WorkLog.objects.filter(posting_id__in=postings.values("pk"))
+        .annotate(previous=previous)
+        .order_by()
+        .values_list("posting_id", "date", "previous")
+    )
+    for posting_id, date, before in rows:
+        gap_start = before + dt.timedelta(days=1) if before else starts[posting_id]
+        due = rules.worklog_gap_due_on(gap_start, gap)
+        if due < date and window.appears(due):
+            yield Expected(
+                posting_id=posting_id,
+                period=gap_start,
+                subject=None,
+                due_on=due,
+                unit_id=None,
             )
 
 

@@ -314,3 +314,25 @@ def test_the_sweeps_queries_do_not_grow_with_the_postings(tree, host_a, day):
     fifty, result = _reads(day)
     assert result.created >= (50 if day.day == 1 else 0)
     assert len(fifty) == len(five), [q["sql"][:90] for q in fifty]
+
+
+def test_the_catch_up_records_the_past_work_log_gaps_met_late(posting, cadre_of):
+    """Every run of seven days without a log, from the start or between two
+    logs, was owed a log on its seventh day and met late by the next log;
+    shorter runs owed nothing; the gap still open is owed as on any day."""
+    for day in (D(2026, 3, 5), D(2026, 3, 6), D(2026, 3, 20), D(2026, 3, 25)):
+        WorkLogFactory(posting=posting, date=day)
+    with clock(D(2026, 4, 10)):
+        services.catch_up()
+    gaps = {(o.period, o.due_on, o.status) for o in of_kind("work_log", posting)}
+    assert gaps == {
+        # 03-07 to 03-19 (13 days), ended by the log of 03-20
+        (D(2026, 3, 7), D(2026, 3, 13), "done"),
+        # from the last log on, still open (due 03-31, overdue on 04-10)
+        (D(2026, 3, 26), D(2026, 4, 1), "open"),
+    }
+    # The start to the first log was four days: nothing owed; nor 03-20..03-25.
+    met = of_kind("work_log", posting).get(period=D(2026, 3, 7))
+    assert met.done_late and met.fulfilled_id is not None
+    with clock(D(2026, 4, 10)):
+        assert services.catch_up().created == 0  # idempotent
