@@ -26,6 +26,7 @@ from tests.factories import (
     WorkLogFactory,
 )
 
+from .conftest import START
 from .helpers import clock, of_kind, sweep_at
 
 D = dt.date
@@ -78,7 +79,11 @@ def test_a_note_filed_before_the_sweep_knows_it_is_closed_by_the_sweep(posting, 
 def test_a_work_log_closes_the_gap_and_the_next_gap_starts_after_it(posting, cadre_of):
     WorkLogFactory(posting=posting, date=D(2026, 4, 1))
     sweep_at(D(2026, 4, 10))
-    gap = of_kind("work_log", posting).get()
+    # Entered lately, the posting is swept whole: its start (03-01) to its
+    # first log was a gap, met late by that log.
+    first = of_kind("work_log", posting).get(period=START)
+    assert first.done_late and first.due_on == D(2026, 3, 7)
+    gap = of_kind("work_log", posting).get(status="open")
     assert (gap.period, gap.due_on) == (D(2026, 4, 2), D(2026, 4, 8))
     with clock(D(2026, 4, 10), 9):
         records.record_file(
