@@ -51,8 +51,8 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(Cadre)
 class CadreAdmin(admin.ModelAdmin):
-    list_display = ["name", "unit", "rank", "is_reserve"]
-    list_filter = ["rank", "is_reserve"]
+    list_display = ["name", "unit", "rank", "is_leader", "is_reserve"]
+    list_filter = ["rank", "is_leader", "is_reserve", "political_status", "education"]
     search_fields = ["name", "id_number"]
     autocomplete_fields = ["unit"]
 

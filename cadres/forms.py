@@ -28,8 +28,18 @@ class CadreForm(forms.ModelForm):
             "is_reserve",
             "speciality",
             "phone",
+            "ethnicity",
+            "political_status",
+            "education",
+            "position_since",
+            "rank_since",
+            "is_leader",
         ]
-        widgets = {"birth_date": DateInput()}
+        widgets = {
+            "birth_date": DateInput(),
+            "position_since": DateInput(),
+            "rank_since": DateInput(),
+        }
         error_messages = {"id_number": {"unique": _("该身份证号已登记。")}}
         help_texts = {
             "id_number": _(

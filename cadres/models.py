@@ -133,6 +133,12 @@ def unit_levels(unit: Unit) -> list[tuple[Unit, UnitLevel | None]]:
     organ, institution or enterprise has the level of the region, township or
     village it belongs to. None above the first of those."""
     chain = Unit.objects.filter(path__in=ancestor_paths(unit.path)).order_by("path")
+    return chain_levels(chain)
+
+
+def chain_levels(chain) -> list[tuple[Unit, UnitLevel | None]]:
+    """unit_levels for a chain already at hand, top first (units, or anything
+    with their `kind` and `name`: the import checks rows not yet saved)."""
     level, levels = None, []
     for above in chain:
         if above.kind == Unit.Kind.REGION:
@@ -228,6 +234,24 @@ class User(AbstractUser):
         return self.role in (Role.ORG_STAFF, Role.ADMIN)
 
 
+class PoliticalStatus(models.TextChoices):
+    CPC_MEMBER = "cpc", _("中共党员")
+    CPC_PROBATIONARY = "cpc_probationary", _("中共预备党员")
+    LEAGUE_MEMBER = "league", _("共青团员")
+    DEMOCRATIC_PARTY = "democratic_party", _("民主党派")
+    INDEPENDENT = "independent", _("无党派人士")
+    MASSES = "masses", _("群众")
+
+
+class Education(models.TextChoices):
+    DOCTORATE = "doctorate", _("博士研究生")
+    MASTER = "master", _("硕士研究生")
+    BACHELOR = "bachelor", _("大学本科")
+    COLLEGE = "college", _("大学专科")
+    SECONDARY = "secondary", _("中专")
+    HIGH_SCHOOL = "high_school", _("高中及以下")
+
+
 class Cadre(models.Model):
     name = models.CharField(_("姓名"), max_length=50, db_index=True)
     id_number = models.CharField(_("身份证号"), max_length=18, unique=True)
@@ -244,6 +268,16 @@ class Cadre(models.Model):
     is_reserve = models.BooleanField(_("后备干部"), default=False)
     speciality = models.CharField(_("专业特长"), max_length=100, blank=True)
     phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    ethnicity = models.CharField(_("民族"), max_length=20, blank=True)
+    political_status = models.CharField(
+        _("政治面貌"), max_length=20, choices=PoliticalStatus.choices, blank=True
+    )
+    education = models.CharField(
+        _("学历"), max_length=20, choices=Education.choices, blank=True
+    )
+    position_since = models.DateField(_("任现职时间"), null=True, blank=True)
+    rank_since = models.DateField(_("任现职级时间"), null=True, blank=True)
+    is_leader = models.BooleanField(_("领导职务"), default=False)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
