@@ -32,6 +32,7 @@ from cadres.models import (
 from postings.models import Batch, Posting, cadres_visible_to
 from postings.services import (
     COMPLETE_EARLY_GRACE,
+    RuleData,
     default_end_date,
     hard_rule_errors,
     post_category,
@@ -571,6 +572,7 @@ def check_postings(rows: list[Row], *, user, mapping, preview: Preview) -> None:
     new_batches: dict[str, Batch] = {}
     today = timezone.localdate()
     keys: dict[tuple, list[Row]] = defaultdict(list)
+    checked: list[tuple[Row, Posting]] = []
     statuses = _label_names(Posting.Status.choices)
     labels = {
         "kind": ("挂职类型", _label_names(Posting.Kind.choices)),
@@ -649,10 +651,7 @@ def check_postings(rows: list[Row], *, user, mapping, preview: Preview) -> None:
             category=category,
             post_rank=int(post_rank) if post_rank else None,
         )
-        for name_, message in hard_rule_errors(posting, by=user).items():
-            row.error(POSTING_COLUMNS.get(name_, "身份证号"), message)
-        for violation in soft_violations(posting):
-            row.warn("接收单位", violation.detail, violation.rule)
+        checked.append((row, posting))
         data = {
             "kind": kind,
             "sending_unit": sending,
@@ -679,6 +678,15 @@ def check_postings(rows: list[Row], *, user, mapping, preview: Preview) -> None:
             "start_date": start,
             **data,
         }
+    # Rules 1 to 3 against the database, read once for the whole file.
+    rule_data = RuleData.load(posting for _row, posting in checked)
+    for row, posting in checked:
+        for name_, message in hard_rule_errors(
+            posting, by=user, data=rule_data
+        ).items():
+            row.error(POSTING_COLUMNS.get(name_, "身份证号"), message)
+        for violation in soft_violations(posting, rule_data):
+            row.warn("接收单位", violation.detail, violation.rule)
     _duplicates(preview, keys, "身份证号", "身份证号、接收单位和开始日期")
     _overlaps_in_file(keys)
     preview.new_batches = [b.name for b in new_batches.values()]

@@ -17,6 +17,7 @@ from cadres.models import (
     UnitLevel,
     User,
     ancestor_paths,
+    chain_levels,
     unit_levels,
 )
 from cadres.ranks import Fit, rank_fit
@@ -58,6 +59,49 @@ class SoftViolation:
     detail: str
 
 
+@dataclass
+class RuleData:
+    """What rules 1 to 3 read of the database, loaded once for many postings
+    (the import's file) so that each posting's check runs in memory: the same
+    functions decide (hard_rule_errors, soft_violations), `data` only says
+    where they read. Not for a single posting: the forms read directly."""
+
+    live: dict  # cadre id -> that cadre's proposed and active postings
+    at_unit: dict  # receiving unit id -> (pk, cadre id, start, end) live there
+    units: dict  # path -> Unit, every unit above the postings' units
+
+    @classmethod
+    def load(cls, postings) -> "RuleData":
+        postings = list(postings)
+        cadres = {p.cadre_id for p in postings}
+        receiving = {p.receiving_unit_id for p in postings}
+        live: dict = {}
+        for other in Posting.objects.filter(
+            cadre_id__in=cadres, status__in=LIVE
+        ).select_related("cadre", "receiving_unit"):
+            live.setdefault(other.cadre_id, []).append(other)
+        at_unit: dict = {}
+        for row in Posting.objects.filter(
+            receiving_unit_id__in=receiving, status__in=LIVE
+        ).values_list(
+            "receiving_unit_id", "pk", "cadre_id", "start_date", "planned_end_date"
+        ):
+            at_unit.setdefault(row[0], []).append(row[1:])
+        paths = {
+            path
+            for p in postings
+            for unit in (p.sending_unit, p.receiving_unit)
+            for path in ancestor_paths(unit.path)
+        }
+        units = {u.path: u for u in Unit.objects.filter(path__in=paths)}
+        return cls(live=live, at_unit=at_unit, units=units)
+
+    def unit_levels(self, unit: Unit):
+        """cadres.models.unit_levels from the loaded units."""
+        chain = [self.units[p] for p in ancestor_paths(unit.path) if p in self.units]
+        return chain_levels(chain)
+
+
 def _in_jurisdiction(posting: Posting, unit) -> bool:
     """Whether `posting` sends or receives within `unit`'s subtree, in memory
     (the posting may not be saved yet): `Posting.in_subtree_q` as a test."""
@@ -67,7 +111,13 @@ def _in_jurisdiction(posting: Posting, unit) -> bool:
 
 
 def one_posting_at_a_time_clashes(
-    cadre_ids, *, start: dt.date, end: dt.date, activating: bool = False, exclude=None
+    cadre_ids,
+    *,
+    start: dt.date,
+    end: dt.date,
+    activating: bool = False,
+    exclude=None,
+    data: RuleData | None = None,
 ) -> dict[int, str]:
     """Rule 1 for several cadres at once: for each cadre whose posting from
     `start` to `end` would break it, the refusal naming the other posting.
@@ -82,16 +132,32 @@ def one_posting_at_a_time_clashes(
     waits for an earlier one still in post, overlapping or not: one posting in
     progress per cadre, as the database's posting_one_active_per_cadre says.
     """
-    clash = Q(start_date__lt=end, planned_end_date__gt=start)
-    if activating:
-        clash |= Q(status=Posting.Status.ACTIVE)
-    others = (
-        Posting.objects.filter(clash, cadre_id__in=cadre_ids, status__in=LIVE)
-        .select_related("cadre", "receiving_unit")
-        .order_by("-start_date", "-pk")  # the earliest last: it wins below
-    )
-    if exclude is not None:
-        others = others.exclude(pk=exclude)
+    if data is not None:
+        others = sorted(
+            (
+                other
+                for cadre_id in cadre_ids
+                for other in data.live.get(cadre_id, ())
+                if other.pk != exclude
+                and (
+                    (other.start_date < end and other.planned_end_date > start)
+                    or (activating and other.status == Posting.Status.ACTIVE)
+                )
+            ),
+            key=lambda other: (other.start_date, other.pk),
+            reverse=True,
+        )
+    else:
+        clash = Q(start_date__lt=end, planned_end_date__gt=start)
+        if activating:
+            clash |= Q(status=Posting.Status.ACTIVE)
+        others = (
+            Posting.objects.filter(clash, cadre_id__in=cadre_ids, status__in=LIVE)
+            .select_related("cadre", "receiving_unit")
+            .order_by("-start_date", "-pk")  # the earliest last: it wins below
+        )
+        if exclude is not None:
+            others = others.exclude(pk=exclude)
     statuses = dict(Posting.Status.choices)
     found = {}
     for other in others:
@@ -123,7 +189,7 @@ def one_posting_at_a_time_clashes(
     return found
 
 
-def one_posting_at_a_time(posting: Posting) -> str:
+def one_posting_at_a_time(posting: Posting, data: RuleData | None = None) -> str:
     """Rule 1 for one posting, saved or not (see one_posting_at_a_time_clashes):
     the refusal naming the other posting, or "" when the rule holds. What the
     forms, the placement assistant, the transitions, extensions and the
@@ -138,11 +204,14 @@ def one_posting_at_a_time(posting: Posting) -> str:
         end=posting.planned_end_date,
         activating=posting.status == Posting.Status.ACTIVE,
         exclude=posting.pk,
+        data=data,
     )
     return clashes.get(posting.cadre_id, "")
 
 
-def hard_rule_errors(posting: Posting, *, by: User) -> dict[str, str]:
+def hard_rule_errors(
+    posting: Posting, *, by: User, data: RuleData | None = None
+) -> dict[str, str]:
     errors: dict[str, str] = {}
     if posting.start_date and posting.planned_end_date:
         if posting.planned_end_date <= posting.start_date:
@@ -157,7 +226,7 @@ def hard_rule_errors(posting: Posting, *, by: User) -> dict[str, str]:
         )
     if posting.sending_unit_id == posting.receiving_unit_id:
         errors["receiving_unit"] = "接收单位不能与派出单位相同。"
-    if clash := one_posting_at_a_time(posting):
+    if clash := one_posting_at_a_time(posting, data):
         errors["cadre"] = clash
     if posting.predecessor_id:
         before = posting.predecessor
@@ -180,19 +249,33 @@ def hard_rule_errors(posting: Posting, *, by: User) -> dict[str, str]:
     return errors
 
 
-def soft_violations(posting: Posting) -> list[SoftViolation]:
+def soft_violations(
+    posting: Posting, data: RuleData | None = None
+) -> list[SoftViolation]:
     found = []
-    overlapping = (
-        Posting.objects.filter(
-            receiving_unit_id=posting.receiving_unit_id,
-            status__in=LIVE,
-            start_date__lt=posting.planned_end_date,
-            planned_end_date__gt=posting.start_date,
+    if data is not None:
+        overlapping = sum(
+            1
+            for pk, cadre_id, start, end in data.at_unit.get(
+                posting.receiving_unit_id, ()
+            )
+            if start < posting.planned_end_date
+            and end > posting.start_date
+            and pk != posting.pk
+            and cadre_id != posting.cadre_id
         )
-        .exclude(pk=posting.pk)
-        .exclude(cadre_id=posting.cadre_id)
-        .count()
-    )
+    else:
+        overlapping = (
+            Posting.objects.filter(
+                receiving_unit_id=posting.receiving_unit_id,
+                status__in=LIVE,
+                start_date__lt=posting.planned_end_date,
+                planned_end_date__gt=posting.start_date,
+            )
+            .exclude(pk=posting.pk)
+            .exclude(cadre_id=posting.cadre_id)
+            .count()
+        )
     if overlapping >= TEAM_LIMIT:
         found.append(
             SoftViolation(
@@ -208,12 +291,12 @@ def soft_violations(posting: Posting) -> list[SoftViolation]:
                 f"干部职级{Rank(rank).label}，岗位职级{Rank(post_rank).label}（一般平职或低一职安排）",
             )
         )
-    if detail := kind_level_mismatch(posting):
+    if detail := kind_level_mismatch(posting, data):
         found.append(SoftViolation(RuleOverride.Rule.KIND_LEVEL, detail))
     return found
 
 
-def kind_level_mismatch(posting: Posting) -> str:
+def kind_level_mismatch(posting: Posting, data: RuleData | None = None) -> str:
     """Whether the posting kind fits its units' levels (cadres.models.unit_levels):
     the mismatch, or "" when it fits or a level is unknown.
 
@@ -223,8 +306,9 @@ def kind_level_mismatch(posting: Posting) -> str:
     and a 外派 outside the sending unit's city (a province-level unit's own
     province). A soft rule: exceptions are recorded with their reason.
     """
-    sending = unit_levels(posting.sending_unit)
-    receiving = unit_levels(posting.receiving_unit)
+    levels_of = data.unit_levels if data is not None else unit_levels
+    sending = levels_of(posting.sending_unit)
+    receiving = levels_of(posting.receiving_unit)
     if not sending or not receiving:
         return ""
     (home, home_level), (host, host_level) = sending[-1], receiving[-1]

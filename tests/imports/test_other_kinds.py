@@ -292,3 +292,25 @@ def test_the_receiving_unit_may_lie_outside_the_jurisdiction(org_a, tree):
     posting = Posting.objects.get()
     assert posting.receiving_unit == tree.township_b1
     assert posting.start_date == dt.date(2025, 3, 1)
+
+
+@pytest.mark.django_db
+def test_a_postings_file_is_checked_with_a_fixed_number_of_queries(org_a, tree):
+    """Rules 1 to 3 read the database once for the whole file
+    (postings.services.RuleData), not once per row: 5 rows and 40 rows, each
+    with its own cadre, another posting already at the unit and the level
+    chains to read, cost the same queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    rows = []
+    for n in range(40):
+        CadreFactory(id_number=id_for(n), name=f"干部{n}", unit=tree.organ_a)
+        rows.append(posting_row(id_for(n), f"干部{n}"))
+    run(org_a, "postings", rows[:1])  # the settings, read once
+    with CaptureQueriesContext(connection) as few:
+        small = run(org_a, "postings", rows[:5])
+    with CaptureQueriesContext(connection) as many:
+        large = run(org_a, "postings", rows)
+    assert small.errors == [] and large.errors == []
+    assert len(few) == len(many), (len(few), len(many))
