@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cadres import idcard
 from cadres.lookups import units_for
@@ -58,7 +60,12 @@ from .spec import (
 )
 
 NEW, UPDATE, SAME, ERROR = "new", "update", "same", "error"
-ACTION_LABELS = {NEW: "新增", UPDATE: "更新", SAME: "无变化", ERROR: "错误"}
+ACTION_LABELS = {
+    NEW: gettext_lazy("新增"),
+    UPDATE: gettext_lazy("更新"),
+    SAME: gettext_lazy("无变化"),
+    ERROR: gettext_lazy("错误"),
+}
 # Rows per `IN (...)` query when looking records up by key.
 CHUNK = 900
 
@@ -110,7 +117,7 @@ class Preview:
         for warning in self.warnings:
             rows[warning.rule].append(warning.row)
         return {
-            rule: "、".join(f"第{n}行" for n in numbers)
+            rule: "、".join(_("第%(row)s行") % {"row": n} for n in numbers)
             for rule, numbers in rows.items()
         }
 
@@ -142,7 +149,7 @@ class Row:
         # str.strip() takes the ideographic space and line breaks too.
         if value is None or (isinstance(value, str) and not value.strip()):
             if self.preview.spec.column(header).required:
-                self.error(header, "必须填写。")
+                self.error(header, _("必须填写。"))
             return None
         try:
             return parse(value, **options)
@@ -156,7 +163,11 @@ class Row:
     def limited(self, header: str, value: str | None, model, name: str) -> str:
         limit = model._meta.get_field(name).max_length
         if value and limit and len(value) > limit:
-            self.error(header, f"不能超过{limit}个字（现有{len(value)}个）。")
+            self.error(
+                header,
+                _("不能超过%(limit)s个字（现有%(count)s个）。")
+                % {"limit": limit, "count": len(value)},
+            )
         return value or ""
 
 
@@ -212,15 +223,28 @@ class UnitIndex:
         if not found:
             unknown.setdefault(cell, []).append(row)
             raise CellError(
-                f"找不到单位“{cell}”（或不在您的管辖范围内）。请核对名称，"
-                "或在预览页把它对应到已有单位；导入不会新建单位。"
+                _(
+                    "找不到单位“%(cell)s”（或不在您的管辖范围内）。请核对名称，"
+                    "或在预览页把它对应到已有单位；导入不会新建单位。"
+                )
+                % {"cell": cell}
             )
         if len(found) > 1:
-            parents = "、".join(sorted({self.parent_name(u) or "顶层" for u in found}))
+            parents = "、".join(
+                sorted({self.parent_name(u) or _("顶层") for u in found})
+            )
             raise CellError(
-                f"有{len(found)}个单位叫“{cell}”（上级分别为{parents}），"
-                "请写成“上级单位/单位名称”，如“"
-                f"{self.parent_name(found[0])}/{found[0].name}”。"
+                _(
+                    "有%(count)s个单位叫“%(cell)s”（上级分别为%(parents)s），"
+                    "请写成“上级单位/单位名称”，如“%(parent)s/%(name)s”。"
+                )
+                % {
+                    "count": len(found),
+                    "cell": cell,
+                    "parents": parents,
+                    "parent": self.parent_name(found[0]),
+                    "name": found[0].name,
+                }
             )
         return found[0]
 
@@ -256,7 +280,7 @@ def _shown(value) -> str:
     if value is None or value == "":
         return ""
     if isinstance(value, bool):
-        return "是" if value else "否"
+        return _("是") if value else _("否")
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
@@ -288,7 +312,11 @@ def _duplicates(preview: Preview, keys: dict, column: str, what: str) -> None:
             continue
         for row in rows:
             others = "、".join(str(r.plan.number) for r in rows if r is not row)
-            row.error(column, f"{what}与第{others}行重复：同一文件中只能出现一次。")
+            row.error(
+                column,
+                _("%(what)s与第%(others)s行重复：同一文件中只能出现一次。")
+                % {"what": what, "others": others},
+            )
 
 
 def _start(spec: Spec, table: Table, preview: Preview) -> dict[str, int] | None:
@@ -303,11 +331,19 @@ def _start(spec: Spec, table: Table, preview: Preview) -> dict[str, int] | None:
     ]
     for header in unknown:
         preview.errors.append(
-            Problem(0, header, f"未知的列“{header}”。请使用模板中的列名。")
+            Problem(
+                0,
+                header,
+                _("未知的列“%(header)s”。请使用模板中的列名。") % {"header": header},
+            )
         )
     if missing:
         preview.errors.append(
-            Problem(0, "、".join(missing), "缺少必需的列：" + "、".join(missing) + "。")
+            Problem(
+                0,
+                "、".join(missing),
+                _("缺少必需的列：%(columns)s。") % {"columns": "、".join(missing)},
+            )
         )
     return None if unknown or missing else columns
 
@@ -356,7 +392,7 @@ def check_units(rows: list[Row], *, user, mapping, preview: Preview) -> None:
             parent = _resolve_unit(row, "上级单位", index)
         elif user.role != Role.ADMIN:
             row.error(
-                "上级单位", "必须填写：只能在本部门管辖范围内的单位之下导入单位。"
+                "上级单位", _("必须填写：只能在本部门管辖范围内的单位之下导入单位。")
             )
         if plan.action == ERROR or not name:
             continue
@@ -392,10 +428,17 @@ def check_units(rows: list[Row], *, user, mapping, preview: Preview) -> None:
             if found is not None and found != int(level):
                 row.error(
                     "层级",
-                    f"层级“{UnitLevel(int(level)).label}”与上级单位不符："
-                    f"按上级单位，{name}为{found.label}。",
+                    _(
+                        "层级“%(level)s”与上级单位不符："
+                        "按上级单位，%(name)s为%(found)s。"
+                    )
+                    % {
+                        "level": UnitLevel(int(level)).label,
+                        "name": name,
+                        "found": found.label,
+                    },
                 )
-    _duplicates(preview, placed, "单位名称", "同一上级单位下的单位名称")
+    _duplicates(preview, placed, "单位名称", _("同一上级单位下的单位名称"))
 
 
 def _chain(unit: Unit, index: UnitIndex) -> list[Unit]:
@@ -505,20 +548,27 @@ def check_cadres(rows: list[Row], *, user, mapping, preview: Preview) -> None:
         if data["birth_date"] and data["birth_date"] != id_birth:
             row.error(
                 "出生日期",
-                f"出生日期与身份证号不一致（身份证号显示为{id_birth:%Y-%m-%d}）。",
+                _("出生日期与身份证号不一致（身份证号显示为%(date)s）。")
+                % {"date": format(id_birth, "%Y-%m-%d")},
             )
         if data["gender"] and data["gender"] != id_gender:
-            row.error("性别", "性别与身份证号不一致。")
+            row.error("性别", _("性别与身份证号不一致。"))
         data["birth_date"] = data["birth_date"] or id_birth
         data["gender"] = data["gender"] or id_gender
         for column in ("任现职时间", "任现职级时间"):
             since = data.get(CADRE_FIELDS[column])
             if since and not (id_birth < since <= today):
-                row.error(column, f"{column}应在出生日期之后、不晚于今天。")
+                row.error(
+                    column,
+                    _("%(column)s应在出生日期之后、不晚于今天。") % {"column": column},
+                )
         if number in taken:
             row.error(
                 "身份证号",
-                "该身份证号已登记在您管辖范围以外的单位，不能导入；请联系其所在单位的组织部。",
+                _(
+                    "该身份证号已登记在您管辖范围以外的单位，不能导入；"
+                    "请联系其所在单位的组织部。"
+                ),
             )
         if plan.action == ERROR:
             continue
@@ -593,10 +643,14 @@ def check_postings(rows: list[Row], *, user, mapping, preview: Preview) -> None:
         if number and cadre is None:
             row.error(
                 "身份证号",
-                "找不到该身份证号的干部（或不在您的管辖范围内）。请先导入干部。",
+                _("找不到该身份证号的干部（或不在您的管辖范围内）。请先导入干部。"),
             )
         elif cadre is not None and name and name != cadre.name:
-            row.error("姓名", f"姓名与该身份证号登记的干部“{cadre.name}”不一致。")
+            row.error(
+                "姓名",
+                _("姓名与该身份证号登记的干部“%(name)s”不一致。")
+                % {"name": cadre.name},
+            )
         kind = row.choice("挂职类型", POSTING_KINDS, "挂职类型")
         sending = _resolve_unit(row, "派出单位", home)
         receiving = _resolve_unit(row, "接收单位", anywhere)
@@ -618,7 +672,11 @@ def check_postings(rows: list[Row], *, user, mapping, preview: Preview) -> None:
                     Batch(name=batch_name, year=(start or today).year, unit=user.unit),
                 )
             elif batch is None:
-                row.error("批次", f"找不到批次“{batch_name}”。系统管理员请先创建批次。")
+                row.error(
+                    "批次",
+                    _("找不到批次“%(batch)s”。系统管理员请先创建批次。")
+                    % {"batch": batch_name},
+                )
         if plan.action == ERROR or cadre is None:
             plan.action = ERROR
             continue
@@ -667,8 +725,11 @@ def check_postings(rows: list[Row], *, user, mapping, preview: Preview) -> None:
             if target.status != status:
                 row.error(
                     "状态",
-                    f"系统中该挂职的状态为“{statuses[target.status]}”，与文件中的"
-                    f"“{statuses[status]}”不同：状态变更请在挂职页面办理。",
+                    _(
+                        "系统中该挂职的状态为“%(old)s”，与文件中的"
+                        "“%(new)s”不同：状态变更请在挂职页面办理。"
+                    )
+                    % {"old": statuses[target.status], "new": statuses[status]},
                 )
                 continue
             plan.changes = _changes(row, target, data, labels)
@@ -687,7 +748,7 @@ def check_postings(rows: list[Row], *, user, mapping, preview: Preview) -> None:
             row.error(POSTING_COLUMNS.get(name_, "身份证号"), message)
         for violation in soft_violations(posting, rule_data):
             row.warn("接收单位", violation.detail, violation.rule)
-    _duplicates(preview, keys, "身份证号", "身份证号、接收单位和开始日期")
+    _duplicates(preview, keys, "身份证号", _("身份证号、接收单位和开始日期"))
     _overlaps_in_file(keys)
     preview.new_batches = [b.name for b in new_batches.values()]
 
@@ -699,26 +760,27 @@ def _status_dates(row, status, start, end, ended_on, reason, today) -> None:
     """What a posting recorded with its history needs (the transitions'
     conditions, postings.services.posting_transition)."""
     if status == Posting.Status.ACTIVE and start > today:
-        row.error("状态", "开始日期在今天以后，不能记为在岗。")
+        row.error("状态", _("开始日期在今天以后，不能记为在岗。"))
     ended = status in (Posting.Status.COMPLETED, Posting.Status.ENDED_EARLY)
     if ended and ended_on is None:
-        row.error("实际结束日期", "期满或提前结束的挂职须填写实际结束日期。")
+        row.error("实际结束日期", _("期满或提前结束的挂职须填写实际结束日期。"))
     if not ended and ended_on is not None:
-        row.error("实际结束日期", "只有期满或提前结束的挂职填写实际结束日期。")
+        row.error("实际结束日期", _("只有期满或提前结束的挂职填写实际结束日期。"))
     if ended and ended_on is not None:
         if ended_on < start:
-            row.error("实际结束日期", "实际结束日期不能早于开始日期。")
+            row.error("实际结束日期", _("实际结束日期不能早于开始日期。"))
         elif ended_on > today:
-            row.error("实际结束日期", "实际结束日期不能晚于今天。")
+            row.error("实际结束日期", _("实际结束日期不能晚于今天。"))
         elif (
             status == Posting.Status.COMPLETED and ended_on < end - COMPLETE_EARLY_GRACE
         ):
             row.error(
                 "实际结束日期",
-                f"实际结束日期早于结束日期{end:%Y-%m-%d}，应记为提前结束并填写原因。",
+                _("实际结束日期早于结束日期%(end)s，应记为提前结束并填写原因。")
+                % {"end": format(end, "%Y-%m-%d")},
             )
     if status == Posting.Status.ENDED_EARLY and not reason:
-        row.error("结束原因", "提前结束须填写结束原因。")
+        row.error("结束原因", _("提前结束须填写结束原因。"))
 
 
 def _overlaps_in_file(keys: dict[tuple, list[Row]]) -> None:
@@ -742,8 +804,11 @@ def _overlaps_in_file(keys: dict[tuple, list[Row]]) -> None:
                 ):
                     row.error(
                         "开始日期",
-                        f"与第{other.plan.number}行是同一干部、时间重叠的挂职："
-                        "同一时间只能有一项拟派或在岗的挂职。",
+                        _(
+                            "与第%(row)s行是同一干部、时间重叠的挂职："
+                            "同一时间只能有一项拟派或在岗的挂职。"
+                        )
+                        % {"row": other.plan.number},
                     )
                     break
 
@@ -761,7 +826,7 @@ def check_users(rows: list[Row], *, user, mapping, preview: Preview) -> None:
             try:
                 User.username_validator(username)
             except ValidationError:
-                row.error("用户名", "用户名只能包含字母、数字和 @.+-_。")
+                row.error("用户名", _("用户名只能包含字母、数字和 @.+-_。"))
             usernames[username].append(row)
             row.plan.extra["username"] = username
         if number := row.get("干部身份证号", parsing.id_number):
@@ -802,36 +867,40 @@ def check_users(rows: list[Row], *, user, mapping, preview: Preview) -> None:
         elif role in (Role.ORG_STAFF, Role.HOST_LEADER, Role.HOME_CONTACT):
             row.error(
                 "所属单位",
-                "组织部工作人员、接收单位领导和派出单位联系人必须填写所属单位。",
+                _("组织部工作人员、接收单位领导和派出单位联系人必须填写所属单位。"),
             )
         email = row.get("电子邮箱", parsing.compact) or ""
         if email:
             try:
                 validate_email(email)
             except ValidationError:
-                row.error("电子邮箱", f"“{email}”不是有效的电子邮箱。")
+                row.error(
+                    "电子邮箱",
+                    _("“%(email)s”不是有效的电子邮箱。") % {"email": email},
+                )
         number = plan.extra.get("id_number")
         cadre = cadres.get(number) if number else None
         if number and cadre is None:
             row.error(
-                "干部身份证号", "找不到该身份证号的干部（或不在您的管辖范围内）。"
+                "干部身份证号", _("找不到该身份证号的干部（或不在您的管辖范围内）。")
             )
         if role == Role.CADRE and not parsing.text(row.raw("干部身份证号")):
-            row.error("干部身份证号", "挂职干部账号必须填写干部身份证号。")
+            row.error("干部身份证号", _("挂职干部账号必须填写干部身份证号。"))
         if role == Role.ADMIN and user.role != Role.ADMIN:
-            row.error("角色", "只有系统管理员能导入系统管理员账号。")
+            row.error("角色", _("只有系统管理员能导入系统管理员账号。"))
         if role == Role.CADRE and unit is None and cadre is not None:
             unit = cadre.unit if cadre.unit_id in scope else None
         target = existing.get(username) if username else None
         if target is not None and user.role != Role.ADMIN:
             if target.role == Role.ADMIN or target.unit_id not in scope:
                 row.error(
-                    "用户名", "该用户名已被使用（不在您的管辖范围内），请换一个。"
+                    "用户名", _("该用户名已被使用（不在您的管辖范围内），请换一个。")
                 )
         if cadre is not None and accounts.get(cadre.pk, username) != username:
             row.error(
                 "干部身份证号",
-                f"该干部已有账号“{accounts[cadre.pk]}”，一名干部只能有一个账号。",
+                _("该干部已有账号“%(username)s”，一名干部只能有一个账号。")
+                % {"username": accounts[cadre.pk]},
             )
         if plan.action == ERROR or not username:
             plan.action = ERROR

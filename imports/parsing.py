@@ -12,6 +12,7 @@ import re
 import unicodedata
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cadres import idcard
 
@@ -43,7 +44,7 @@ def text(value) -> str:
     if value is None:
         return ""
     if is_formula(value):
-        raise CellError("这里是公式，请填写数值本身（可复制后“选择性粘贴-数值”）。")
+        raise CellError(_("这里是公式，请填写数值本身（可复制后“选择性粘贴-数值”）。"))
     if isinstance(value, dt.datetime):
         value = value.date()
     if isinstance(value, dt.date):
@@ -77,7 +78,9 @@ def boolean(value) -> bool:
         return True
     if word in NO:
         return False
-    raise CellError(f"“{text(value)}”不是是/否，请填写“是”或“否”。")
+    raise CellError(
+        _("“%(value)s”不是是/否，请填写“是”或“否”。") % {"value": text(value)}
+    )
 
 
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
@@ -93,9 +96,9 @@ def _make_date(year: int, month: int, day: int, shown: str) -> dt.date:
     try:
         made = dt.date(year, month, day)
     except ValueError as exc:
-        raise CellError(f"“{shown}”不是有效的日期。") from exc
+        raise CellError(_("“%(value)s”不是有效的日期。") % {"value": shown}) from exc
     if made.year < 1900 or made.year > timezone.localdate().year + 10:
-        raise CellError(f"“{shown}”不是有效的日期。")
+        raise CellError(_("“%(value)s”不是有效的日期。") % {"value": shown})
     return made
 
 
@@ -114,7 +117,7 @@ def date(value, *, month_ok: bool = False) -> dt.date | None:
         elif 1 <= whole < 100_000:
             return _EXCEL_EPOCH + dt.timedelta(days=whole)
         else:
-            raise CellError(f"“{value}”不是有效的日期。")
+            raise CellError(_("“%(value)s”不是有效的日期。") % {"value": value})
     shown = text(value)
     if not shown:
         return None
@@ -125,10 +128,13 @@ def date(value, *, month_ok: bool = False) -> dt.date | None:
     if month_ok and (match := _MONTH.match(plain) or _DIGITS6.match(plain)):
         year, month = (int(g) for g in match.groups())
         return _make_date(year, month, 1, shown)
-    spelled = "2023-05-01、2023/5/1、2023.5.1 或 2023年5月1日"
+    spelled = _("2023-05-01、2023/5/1、2023.5.1 或 2023年5月1日")
     if month_ok:
-        spelled += "（也可只写年月，如 2023.05）"
-    raise CellError(f"“{shown}”不是日期，请写成 {spelled}。")
+        spelled += _("（也可只写年月，如 2023.05）")
+    raise CellError(
+        _("“%(value)s”不是日期，请写成 %(spelled)s。")
+        % {"value": shown, "spelled": spelled}
+    )
 
 
 def upgrade_15(number: str) -> str:
@@ -144,8 +150,10 @@ def id_number(value) -> str:
     lost its last digits (it keeps 15 significant digits): refused."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         raise CellError(
-            "身份证号被 Excel 存成了数字，末几位已经丢失。请把该列设为“文本”格式，"
-            "按原件重新录入。"
+            _(
+                "身份证号被 Excel 存成了数字，末几位已经丢失。请把该列设为“文本”格式，"
+                "按原件重新录入。"
+            )
         )
     number = idcard.normalize(compact(value))
     if re.fullmatch(r"\d{15}", number):
@@ -161,12 +169,18 @@ def integer(value, *, minimum: int = 0) -> int | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         if float(value).is_integer() and value >= minimum:
             return int(value)
-        raise CellError(f"“{value}”不是不小于{minimum}的整数。")
+        raise CellError(
+            _("“%(value)s”不是不小于%(minimum)s的整数。")
+            % {"value": value, "minimum": minimum}
+        )
     shown = compact(value)
     if not shown:
         return None
     if not re.fullmatch(r"\d+(\.0+)?", shown) or int(float(shown)) < minimum:
-        raise CellError(f"“{shown}”不是不小于{minimum}的整数。")
+        raise CellError(
+            _("“%(value)s”不是不小于%(minimum)s的整数。")
+            % {"value": shown, "minimum": minimum}
+        )
     return int(float(shown))
 
 
@@ -180,5 +194,8 @@ def choice(value, aliases: dict[str, str], what: str) -> str:
     found = aliases.get(word) or aliases.get(word.upper())
     if found is None:
         allowed = "、".join(k for k in aliases if not k.isascii())
-        raise CellError(f"“{text(value)}”不是可选的{what}。可填：{allowed}。")
+        raise CellError(
+            _("“%(value)s”不是可选的%(what)s。可填：%(allowed)s。")
+            % {"value": text(value), "what": what, "allowed": allowed}
+        )
     return found

@@ -17,6 +17,7 @@ import zipfile
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
 from guazhi.uploads import check_office_zip
@@ -70,7 +71,7 @@ def _xlsx_rows(fileobj):
     try:
         workbook = load_workbook(fileobj, read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
-        raise FileRefused("文件已损坏或不是有效的 Excel 工作簿，无法打开。") from exc
+        raise FileRefused(_("文件已损坏或不是有效的 Excel 工作簿，无法打开。")) from exc
     try:
         sheet = workbook.worksheets[0]
         yield from sheet.iter_rows(values_only=True)
@@ -84,12 +85,14 @@ def _decode(data: bytes) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise FileRefused("无法识别 CSV 文件的编码，请另存为“CSV UTF-8”或 Excel 工作簿。")
+    raise FileRefused(
+        _("无法识别 CSV 文件的编码，请另存为“CSV UTF-8”或 Excel 工作簿。")
+    )
 
 
 def _csv_rows(data: bytes):
     if b"\x00" in data:
-        raise FileRefused("文件不是 Excel 工作簿（.xlsx）或 CSV 文件，无法读取。")
+        raise FileRefused(_("文件不是 Excel 工作簿（.xlsx）或 CSV 文件，无法读取。"))
     content = _decode(data)
     try:
         dialect = csv.Sniffer().sniff(content[:4096], delimiters=",\t;")
@@ -105,17 +108,19 @@ def _rows(fileobj, filename: str):
     lower = filename.lower()
     if lower.endswith((".xlsm", ".xltm", ".xlam")):
         raise FileRefused(
-            "含有宏的工作簿（.xlsm）不能导入。请另存为不含宏的 .xlsx 文件后再上传。"
+            _("含有宏的工作簿（.xlsm）不能导入。请另存为不含宏的 .xlsx 文件后再上传。")
         )
     if head.startswith(_OLE):
         raise FileRefused(
-            "文件受密码保护，或是旧版 Excel（.xls）文件。请取消密码，另存为 .xlsx 后再上传。"
+            _(
+                "文件受密码保护，或是旧版 Excel（.xls）文件。请取消密码，另存为 .xlsx 后再上传。"
+            )
         )
     if head.startswith(_ZIP):
         return _xlsx_rows(fileobj)
     if lower.endswith((".csv", ".txt")):
         return _csv_rows(fileobj.read())
-    raise FileRefused("文件不是 Excel 工作簿（.xlsx）或 CSV 文件，无法读取。")
+    raise FileRefused(_("文件不是 Excel 工作簿（.xlsx）或 CSV 文件，无法读取。"))
 
 
 def read_table(fileobj, filename: str, *, headers: list[str], max_rows: int) -> Table:
@@ -135,8 +140,11 @@ def read_table(fileobj, filename: str, *, headers: list[str], max_rows: int) -> 
             break
     if found is None:
         raise FileRefused(
-            f"前{HEADER_SEARCH_ROWS}行中找不到表头（第一列应为“{headers[0]}”）。"
-            "请使用本页提供的模板。"
+            _(
+                "前%(rows)s行中找不到表头（第一列应为“%(first)s”）。"
+                "请使用本页提供的模板。"
+            )
+            % {"rows": HEADER_SEARCH_ROWS, "first": headers[0]}
         )
     while found and not found[-1]:
         found.pop()
@@ -154,8 +162,11 @@ def read_table(fileobj, filename: str, *, headers: list[str], max_rows: int) -> 
             continue
         if len(table.rows) >= max_rows:
             raise FileRefused(
-                f"数据超过{max_rows}行的上限（系统设置“每次导入的最多行数”），"
-                "请分成几个文件导入。"
+                _(
+                    "数据超过%(max)s行的上限（系统设置“每次导入的最多行数”），"
+                    "请分成几个文件导入。"
+                )
+                % {"max": max_rows}
             )
         cells += [None] * (len(found) - len(cells))
         table.rows.append((at, cells))

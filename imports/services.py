@@ -26,6 +26,7 @@ from django.utils.http import (
     urlsafe_base64_decode,
     urlsafe_base64_encode,
 )
+from django.utils.translation import gettext as _
 
 from cadres.models import Cadre, Unit, User
 from cadres.services import unit_create
@@ -113,7 +114,7 @@ def commit_file(
             raise ImportFailed(result.errors)
         if result.warnings and not reason.strip():
             raise ImportFailed(
-                [Problem(0, "", "有需说明理由的提示，请填写理由后再导入。")]
+                [Problem(0, "", _("有需说明理由的提示，请填写理由后再导入。"))]
             )
         done = WRITERS[kind](result, by=by, reason=reason.strip(), progress=progress)
         counts = result.counts
@@ -345,7 +346,7 @@ def job_commit(*, job_id: int) -> ImportJob:
     except IntegrityError:
         # Another import or a form wrote one of these rows meanwhile.
         job.status = ImportJob.Status.FAILED
-        job.message = (
+        job.message = _(
             "与同时进行的其他修改冲突，未写入任何数据。请返回预览重新检查后再导入。"
         )
         job.save(update_fields=["status", "message"])
@@ -366,10 +367,16 @@ def _describe(problems: list[Problem]) -> str:
 
 def line(problem: Problem, *, warning: bool = False) -> str:
     """`第N行 列名: 说明` (the command line's format), `提示 ` before a warning."""
-    where = f"第{problem.row}行 {problem.column}" if problem.row else "文件"
-    if not problem.row and problem.column:
-        where = f"文件 {problem.column}"
-    return f"{'提示 ' if warning else ''}{where}: {problem.message}"
+    if problem.row:
+        where = _("第%(row)s行 %(column)s") % {
+            "row": problem.row,
+            "column": problem.column,
+        }
+    elif problem.column:
+        where = _("文件 %(column)s") % {"column": problem.column}
+    else:
+        where = _("文件")
+    return f"{_('提示 ') if warning else ''}{where}: {problem.message}"
 
 
 def job_create(*, user: User, kind: str, upload) -> ImportJob:

@@ -8,6 +8,10 @@ organisation departments use (the aliases below, listed in the note row).
 
 from dataclasses import dataclass
 
+from django.utils.functional import Promise
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
 from cadres.models import (
     Education,
     Gender,
@@ -26,7 +30,8 @@ from .parsing import key
 class Column:
     header: str
     required: bool = False  # the value must be filled in
-    note: str = ""  # allowed values and an example, for the template's note row
+    # Allowed values and an example, for the template's note row.
+    note: str | Promise = ""
     optional_column: bool = False  # the column itself may be left out
     width: float = 14
 
@@ -34,9 +39,9 @@ class Column:
 @dataclass(frozen=True)
 class Spec:
     kind: str
-    label: str
+    label: str | Promise
     columns: tuple[Column, ...]
-    key_note: str  # how a row finds the record it updates
+    key_note: str | Promise  # how a row finds the record it updates
 
     @property
     def headers(self) -> list[str]:
@@ -189,46 +194,55 @@ def listed(names: dict[str, str]) -> str:
     return "、".join(k for k in names if not k.isascii())
 
 
-YES_NO = "是/否（也可 Y/N、√/×）"
-DATE = "如 2023-05-01、2023/5/1、2023.5.1、2023年5月1日"
-UNIT_NOTE = "已有单位的名称；重名时写“上级单位/单位名称”，如 甲县/财政局"
+YES_NO = _("是/否（也可 Y/N、√/×）")
+DATE = _("如 2023-05-01、2023/5/1、2023.5.1、2023年5月1日")
+UNIT_NOTE = _("已有单位的名称；重名时写“上级单位/单位名称”，如 甲县/财政局")
+
+
+def joined(*parts) -> Promise:
+    """Notes put together when the template is built, each translated."""
+    return format_lazy("{}" * len(parts), *parts)
+
 
 SPECS = {
     "units": Spec(
         "units",
-        "单位",
+        _("单位"),
         (
-            Column("单位名称", True, "如 甲县财政局", width=20),
+            Column("单位名称", True, _("如 甲县财政局"), width=20),
             Column(
-                "上级单位", False, "已有单位或本表前面各行的单位；顶层留空", width=20
+                "上级单位", False, _("已有单位或本表前面各行的单位；顶层留空"), width=20
             ),
             Column("单位类别", True, listed(UNIT_KINDS)),
-            Column("层级", False, "省/市/县/乡/村，仅用于核对上级单位，不保存"),
-            Column("距市区公里数", False, "整数，如 35"),
+            Column("层级", False, _("省/市/县/乡/村，仅用于核对上级单位，不保存")),
+            Column("距市区公里数", False, _("整数，如 35")),
             Column("是否实权部门", False, YES_NO),
         ),
-        "同一上级单位下的同名单位",
+        _("同一上级单位下的同名单位"),
     ),
     "cadres": Spec(
         "cadres",
-        "干部",
+        _("干部"),
         (
-            Column("姓名", True, "如 张伟、阿不都·热合曼"),
-            Column("性别", False, "男/女；留空按身份证号"),
+            Column("姓名", True, _("如 张伟、阿不都·热合曼")),
+            Column("性别", False, _("男/女；留空按身份证号")),
             Column(
-                "身份证号", True, "18位（15位旧号自动升位），请设为文本格式", width=22
+                "身份证号",
+                True,
+                _("18位（15位旧号自动升位），请设为文本格式"),
+                width=22,
             ),
-            Column("出生日期", False, "留空按身份证号；" + DATE),
-            Column("民族", False, "如 汉族"),
+            Column("出生日期", False, joined(_("留空按身份证号；"), DATE)),
+            Column("民族", False, _("如 汉族")),
             Column("政治面貌", False, listed(POLITICAL)),
             Column("学历", False, listed(EDUCATION)),
-            Column("专业", False, "如 农业经济管理"),
+            Column("专业", False, _("如 农业经济管理")),
             Column("工作单位", True, UNIT_NOTE, width=20),
-            Column("现任职务", False, "如 办公室主任"),
+            Column("现任职务", False, _("如 办公室主任")),
             Column("职级", True, listed(RANKS)),
-            Column("任现职时间", False, DATE + "，也可 2023.05、202305"),
+            Column("任现职时间", False, joined(DATE, _("，也可 2023.05、202305"))),
             Column("是否后备干部", False, YES_NO),
-            Column("联系电话", False, "如 13800000000"),
+            Column("联系电话", False, _("如 13800000000")),
             Column("任现职级时间", False, DATE, optional_column=True),
             Column("是否领导职务", False, YES_NO, optional_column=True),
         ),
@@ -236,42 +250,55 @@ SPECS = {
     ),
     "postings": Spec(
         "postings",
-        "挂职",
+        _("挂职"),
         (
-            Column("身份证号", True, "已登记干部的身份证号", width=22),
-            Column("姓名", True, "与身份证号对应的干部姓名"),
+            Column("身份证号", True, _("已登记干部的身份证号"), width=22),
+            Column("姓名", True, _("与身份证号对应的干部姓名")),
             Column("挂职类型", True, listed(POSTING_KINDS)),
-            Column("派出单位", True, "本部门管辖范围内的单位；" + UNIT_NOTE, width=20),
+            Column(
+                "派出单位",
+                True,
+                joined(_("本部门管辖范围内的单位；"), UNIT_NOTE),
+                width=20,
+            ),
             Column("接收单位", True, UNIT_NOTE, width=20),
-            Column("挂任职务", True, "如 乡镇长助理、第一书记"),
+            Column("挂任职务", True, _("如 乡镇长助理、第一书记")),
             Column("开始日期", True, DATE),
-            Column("结束日期", False, "留空按岗位类别的默认期限；" + DATE),
-            Column("批次", False, "已有批次的名称；新名称将在导入时创建批次"),
+            Column("结束日期", False, joined(_("留空按岗位类别的默认期限；"), DATE)),
+            Column("批次", False, _("已有批次的名称；新名称将在导入时创建批次")),
             Column("岗位类别", False, listed(CATEGORIES), optional_column=True),
             Column("挂任职级", False, listed(RANKS), optional_column=True),
             Column(
-                "状态", False, "拟派（默认）/在岗/期满/提前结束", optional_column=True
+                "状态",
+                False,
+                _("拟派（默认）/在岗/期满/提前结束"),
+                optional_column=True,
             ),
             Column(
                 "实际结束日期",
                 False,
-                "期满、提前结束时必填；" + DATE,
+                joined(_("期满、提前结束时必填；"), DATE),
                 optional_column=True,
             ),
-            Column("结束原因", False, "提前结束时必填", optional_column=True),
+            Column("结束原因", False, _("提前结束时必填"), optional_column=True),
         ),
         "身份证号 + 接收单位 + 开始日期",
     ),
     "users": Spec(
         "users",
-        "用户",
+        _("用户"),
         (
-            Column("用户名", True, "字母、数字和 @.+-_，如 zhangwei"),
-            Column("姓名", True, "如 张伟"),
+            Column("用户名", True, _("字母、数字和 @.+-_，如 zhangwei")),
+            Column("姓名", True, _("如 张伟")),
             Column("角色", True, listed(ROLES)),
-            Column("所属单位", False, "挂职干部以外的角色必填；" + UNIT_NOTE, width=20),
-            Column("电子邮箱", False, "如 zhangwei@example.gov.cn", width=22),
-            Column("干部身份证号", False, "挂职干部账号必填", width=22),
+            Column(
+                "所属单位",
+                False,
+                joined(_("挂职干部以外的角色必填；"), UNIT_NOTE),
+                width=20,
+            ),
+            Column("电子邮箱", False, _("如 zhangwei@example.gov.cn"), width=22),
+            Column("干部身份证号", False, _("挂职干部账号必填"), width=22),
         ),
         "用户名",
     ),

@@ -64,7 +64,9 @@ def template(request: AuthenticatedHttpRequest):
     spec = SPECS.get(kind)
     if spec is None:
         raise Http404
-    return _xlsx(workbooks.template(kind), f"{spec.label}导入模板.xlsx")
+    return _xlsx(
+        workbooks.template(kind), _("%(label)s导入模板.xlsx") % {"label": spec.label}
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -152,7 +154,9 @@ def errors(request: AuthenticatedHttpRequest, pk: int):
         target=_("导入错误行：%(f)s") % {"f": job.filename},
         rows=len({p.row for p in result.errors}),
     )
-    return _xlsx(data, f"错误行-{job.filename.rsplit('.', 1)[0]}.xlsx")
+    return _xlsx(
+        data, _("错误行-%(name)s.xlsx") % {"name": job.filename.rsplit(".", 1)[0]}
+    )
 
 
 @login_not_required

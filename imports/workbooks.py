@@ -9,6 +9,8 @@
 
 import io
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.comments import Comment
@@ -22,20 +24,20 @@ from .reading import NOTE_PREFIX
 from .spec import SPECS
 
 BAD_FILL = PatternFill("solid", fgColor="FFC7CE")
-ERRORS_HEADER = "错误说明"
+ERRORS_HEADER = gettext_lazy("错误说明")
 
 
 def template(kind: str) -> bytes:
     spec = SPECS[kind]
     notes = [
         NOTE_PREFIX
-        + ("必填；" if c.required else "")
-        + ("可省略此列；" if c.optional_column else "")
-        + c.note
+        + (_("必填；") if c.required else "")
+        + (_("可省略此列；") if c.optional_column else "")
+        + str(c.note)
         for c in spec.columns
     ]
     return build_workbook(
-        title=f"{spec.label}导入模板",
+        title=_("%(label)s导入模板") % {"label": spec.label},
         columns=[ColumnSpec(c.header, c.width) for c in spec.columns],
         rows=[notes],
     )
@@ -51,7 +53,7 @@ def _value(ws, value, bad: str):
         cell.data_type = "s"  # the user's formula, shown, not run
     if bad:
         cell.fill = BAD_FILL
-        cell.comment = Comment(bad, "导入检查")
+        cell.comment = Comment(bad, _("导入检查"))
     return cell
 
 
@@ -61,14 +63,16 @@ def error_rows(result: Preview) -> bytes:
     for problem in result.errors:
         by_row.setdefault(problem.row, []).append(problem)
     workbook = Workbook(write_only=True)
-    ws = workbook.create_sheet(title=f"{result.spec.label}错误行")
+    ws = workbook.create_sheet(
+        title=_("%(label)s错误行") % {"label": result.spec.label}
+    )
     headers = [h for h in result.headers]
     for index in range(len(headers) + 1):
         ws.column_dimensions[get_column_letter(index + 1)].width = 16
     ws.column_dimensions[get_column_letter(len(headers) + 1)].width = 60
     bold = Font(bold=True)
     header_cells = []
-    for header in [*headers, ERRORS_HEADER]:
+    for header in [*headers, str(ERRORS_HEADER)]:
         cell = WriteOnlyCell(ws, value=header)
         cell.font = bold
         header_cells.append(cell)
@@ -87,7 +91,9 @@ def error_rows(result: Preview) -> bytes:
             for header, value in zip(headers, plan.cells, strict=False)
         ]
         explained = "；".join(
-            f"第{plan.number}行 {p.column}：{p.message}" for p in problems
+            _("第%(row)s行 %(column)s：%(message)s")
+            % {"row": plan.number, "column": p.column, "message": p.message}
+            for p in problems
         )
         ws.append([*cells, explained])
     buffer = io.BytesIO()

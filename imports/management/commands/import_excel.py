@@ -11,6 +11,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from cadres.models import Role, User
 from imports import services
@@ -18,7 +19,10 @@ from imports.spec import SPECS
 
 
 class Command(BaseCommand):
-    help = "从 Excel（.xlsx）或 CSV 文件导入单位、干部、挂职或用户。"
+    @property
+    def help(self) -> str:
+        # A plain str: argparse cannot format a lazy string.
+        return _("从 Excel（.xlsx）或 CSV 文件导入单位、干部、挂职或用户。")
 
     def add_arguments(self, parser):
         parser.add_argument("kind", choices=list(SPECS))
@@ -31,7 +35,7 @@ class Command(BaseCommand):
         user = self._user(username)
         path = Path(file)
         if not path.is_file():
-            raise CommandError(f"找不到文件：{file}")
+            raise CommandError(_("找不到文件：%(file)s") % {"file": file})
         with path.open("rb") as fileobj:
             result = services.preview_file(kind, fileobj, path.name, user=user)
         for problem in result.errors:
@@ -40,15 +44,18 @@ class Command(BaseCommand):
             self.stdout.write(services.line(problem, warning=True))
         counts = result.counts
         self.stdout.write(
-            f"共{len(result.rows)}行：新增{counts['new']}，更新{counts['update']}，"
-            f"无变化{counts['same']}，错误{counts['error']}。"
+            _(
+                "共%(rows)s行：新增%(new)s，更新%(update)s，"
+                "无变化%(same)s，错误%(error)s。"
+            )
+            % {"rows": len(result.rows), **counts}
         )
         if result.errors:
             raise SystemExit(1)
         if not commit:
             return
         if result.warnings and not reason.strip():
-            self.stdout.write("有提示，请用 --reason 说明理由后再导入。")
+            self.stdout.write(_("有提示，请用 --reason 说明理由后再导入。"))
             raise SystemExit(1)
         try:
             with path.open("rb") as fileobj:
@@ -60,26 +67,33 @@ class Command(BaseCommand):
                 self.stdout.write(services.line(problem))
             raise SystemExit(1) from exc
         self.stdout.write(
-            f"已导入：新增{outcome['created']}，更新{outcome['updated']}，"
-            f"无变化{outcome['unchanged']}。"
+            _("已导入：新增%(created)s，更新%(updated)s，无变化%(unchanged)s。")
+            % {
+                "created": outcome["created"],
+                "updated": outcome["updated"],
+                "unchanged": outcome["unchanged"],
+            }
         )
         base = getattr(settings, "SITE_URL", "http://localhost:8000")
         for name, link in services.first_login_links(
             outcome.get("new_users", []), base
         ):
-            self.stdout.write(f"首次登录链接 {name}: {link}")
+            self.stdout.write(
+                _("首次登录链接 %(name)s: %(link)s") % {"name": name, "link": link}
+            )
 
     def _user(self, username: str) -> User:
         if username:
             user = User.objects.filter(username=username, is_active=True).first()
             if user is None or user.role not in (Role.ORG_STAFF, Role.ADMIN):
                 raise CommandError(
-                    f"“{username}”不是在用的组织部工作人员或系统管理员账号。"
+                    _("“%(username)s”不是在用的组织部工作人员或系统管理员账号。")
+                    % {"username": username}
                 )
             return user
         user = (
             User.objects.filter(role=Role.ADMIN, is_active=True).order_by("pk").first()
         )
         if user is None:
-            raise CommandError("没有系统管理员账号：请用 --as 指定导入人。")
+            raise CommandError(_("没有系统管理员账号：请用 --as 指定导入人。"))
         return user
