@@ -34,13 +34,15 @@ class UnitAdmin(admin.ModelAdmin):
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    list_display = ["username", "full_name", "role", "unit", "is_active"]
+    list_display = ["username", "full_name", "email", "role", "unit", "is_active"]
     list_filter = ["role", "is_active"]
     autocomplete_fields = ["unit", "cadre"]
     fieldsets = BaseUserAdmin.fieldsets + (
         ("角色与范围", {"fields": ("role", "unit", "cadre")}),
     )
     add_fieldsets = BaseUserAdmin.add_fieldsets + (
+        # Reminder emails go here (issue 18); without one, the app only.
+        (_("电子邮箱"), {"fields": ("email",)}),
         ("角色与范围", {"fields": ("role", "unit", "cadre")}),
     )
 

@@ -19,8 +19,9 @@ from django.utils.http import urlencode
 from assessment.models import Round
 from cadres.models import Role
 from guazhi.http import AuthenticatedHttpRequest
+from notifications.services import latest_unread
 from obligations.models import Obligation, Shown, shown_q
-from postings.models import Posting, Reminder
+from postings.models import Posting
 from records.models import Warning, WorkLog
 
 from . import duties
@@ -41,10 +42,8 @@ def home(request: AuthenticatedHttpRequest):
     context = {
         **_owed(user, today),
         **_posting_counts(user),
-        # The latest eight unread: two columns, no model instances.
-        "reminders": Reminder.objects.visible_to(user)
-        .unread()
-        .values_list("message", "created_at")[:8],
+        # The latest eight unread: (text, time), no model instances.
+        "reminders": latest_unread(user, 8),
     }
     if user.role == Role.CADRE:
         context["today_logs"] = _today_logs(user, today)
@@ -191,6 +190,9 @@ def _jurisdiction(user, today: dt.date) -> dict:
         Warning.objects.visible_to(user)
         .filter(created_at__gte=since, status=Warning.Status.ACTIVE)
         .select_related("posting__cadre")
+        # The window count holds every row until the limit: only what the
+        # block shows, not the three tables' every column.
+        .only("level", "dimension", "occurred_on", "posting__cadre__name")
         .order_by("-created_at", "-pk"),
         JURISDICTION_SHOWN,
     )

@@ -33,9 +33,21 @@ class PostingAdmin(admin.ModelAdmin):
 
 @admin.register(Reminder)
 class ReminderAdmin(admin.ModelAdmin):
+    """The reminders of before the ladder (notifications, issue 18): kept,
+    read-only."""
+
     list_display = ["recipient", "posting", "kind", "due_date", "read_at"]
     list_filter = ["kind"]
     raw_id_fields = ["recipient", "posting"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
