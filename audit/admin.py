@@ -5,14 +5,12 @@ import json
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
-from guazhi.excel import XLSX_CONTENT_TYPE, ColumnSpec, build_workbook
+from guazhi.excel import ColumnSpec, build_workbook, xlsx_response
 
 from . import query_of, services
 from .models import Entry
@@ -82,11 +80,7 @@ class EntryAdmin(admin.ModelAdmin):
         )
         body = build_workbook(title=_("审计日志"), columns=_columns(), rows=rows)
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-        response = HttpResponse(body, content_type=XLSX_CONTENT_TYPE)
-        response["Content-Disposition"] = content_disposition_header(
-            as_attachment=True, filename=f"审计日志-{stamp}.xlsx"
-        )
-        return response
+        return xlsx_response(body, f"审计日志-{stamp}.xlsx")
 
     def changelist_view(self, request, extra_context=None):
         extra = {"export_url": reverse("admin:audit_entry_export")}

@@ -1,15 +1,31 @@
 """Excel helpers: pure functions, rows in, workbook bytes out, no request.
 
+One set of rules for every export (issue 20), applied here so that no export
+has to remember them:
+
+- Chinese headers in bold on a tinted, frozen first row, with an autofilter
+  over the columns and rows written;
+- column widths at least as wide as the header (a CJK character counts two);
+- dates as real dates (yyyy-mm-dd), date-times as yyyy-mm-dd hh:mm in local
+  time (openpyxl refuses an aware datetime);
+- text that a spreadsheet would run as a formula (starting with = + - @, a tab
+  or a carriage return) stored as text, with Excel's quote prefix so that
+  editing the cell does not turn it into one;
+- control characters stripped and text longer than a cell holds cut with a
+  visible mark (`cell_text`), whatever the text's source.
+
 Write-only mode keeps memory flat for any number of rows (lxml makes it fast).
-Text that a spreadsheet would run as a formula (= + - @) is stored as text.
-Every text is made fit for a cell first (`cell_text`), whatever its source.
 """
 
 import datetime as dt
 import io
-from collections.abc import Iterable, Sequence
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import IO
 
+from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -18,10 +34,16 @@ from openpyxl.utils import get_column_letter
 
 from guazhi.cleaning import strip_control_chars
 
-FORMULA_PREFIXES = ("=", "+", "-", "@")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # What a cell holds; openpyxl cuts longer text without a word.
 CELL_MAX_CHARS = 32_767
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+# Excel's widest column, in characters.
+MAX_WIDTH = 80
+# How often a long export reports its progress (rows).
+PROGRESS_EVERY = 1000
 
 
 def cell_text(text: str) -> str:
@@ -37,28 +59,48 @@ def cell_text(text: str) -> str:
     return text
 
 
+def display_width(text: str) -> int:
+    """Columns `text` takes on screen: a wide (CJK) character counts two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
 @dataclass(frozen=True)
 class ColumnSpec:
     header: str
     width: float = 14
 
+    @property
+    def shown_width(self) -> float:
+        """The width given, widened to fit the header, at most MAX_WIDTH."""
+        return min(max(self.width, display_width(str(self.header)) + 2), MAX_WIDTH)
 
-def _cell(ws, value):
-    """`value` as written: most values as they are (openpyxl formats a date as
-    yyyy-mm-dd itself); a styled cell only where one is needed, since building
-    a cell per value costs more than writing the whole row."""
+
+def text_cell(ws, value: str):
+    """A cell holding `value` as text, whatever it starts with."""
+    cell = WriteOnlyCell(ws, value=value)
+    cell.data_type = "s"  # openpyxl would otherwise write it as a formula
+    cell.quotePrefix = True  # and Excel would make it one when it is edited
+    return cell
+
+
+def cell_value(ws, value):
+    """`value` as written: most values as they are (openpyxl gives a date the
+    yyyy-mm-dd format itself); a styled cell only where one is needed, since
+    building a cell per value costs more than writing the whole row."""
     if isinstance(value, str):
         value = cell_text(value)
         if not value.startswith(FORMULA_PREFIXES):
             return value
-        cell = WriteOnlyCell(ws, value=value)
-        cell.data_type = "s"  # openpyxl would otherwise write it as a formula
-        return cell
+        return text_cell(ws, value)
     if isinstance(value, dt.datetime):
+        if timezone.is_aware(value):
+            value = timezone.localtime(value).replace(tzinfo=None)
         cell = WriteOnlyCell(ws, value=value)
-        cell.number_format = "yyyy-mm-dd hh:mm"
+        cell.number_format = DATETIME_FORMAT
         return cell
-    return value
+    if isinstance(value, Promise):  # a lazy translation, a label
+        return cell_value(ws, str(value))
+    return value  # a date: openpyxl formats it as DATE_FORMAT
 
 
 @dataclass(frozen=True)
@@ -68,32 +110,65 @@ class Sheet:
     rows: Iterable[Sequence]
 
 
-def _write_sheet(wb: Workbook, sheet: Sheet) -> None:
-    ws = wb.create_sheet(title=sheet.title[:31])
+def add_sheet(wb: Workbook, title: str, columns: Sequence[ColumnSpec]):
+    """A write-only sheet with the house header: frozen, bold, tinted, widths
+    set. Rows are appended by the caller; `set_filter` closes it."""
+    ws = wb.create_sheet(title=strip_control_chars(title)[:31])
     ws.freeze_panes = "A2"
-    for index, col in enumerate(sheet.columns, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = col.width
+    for index, col in enumerate(columns, start=1):
+        ws.column_dimensions[get_column_letter(index)].width = col.shown_width
     header_font = Font(bold=True)
     header_fill = PatternFill("solid", fgColor="DDEBF7")
+    centred = Alignment(horizontal="center")
     header = []
-    for col in sheet.columns:
-        cell = WriteOnlyCell(ws, value=col.header)
+    for col in columns:
+        cell = WriteOnlyCell(ws, value=cell_text(str(col.header)))
         cell.font = header_font
         cell.fill = header_fill
-        cell.alignment = Alignment(horizontal="center")
+        cell.alignment = centred
         header.append(cell)
     ws.append(header)
+    return ws
+
+
+def set_filter(ws, columns: Sequence[ColumnSpec], rows: int) -> None:
+    """The autofilter over the header and the `rows` rows written below it."""
+    ws.auto_filter.ref = f"A1:{get_column_letter(max(len(columns), 1))}{rows + 1}"
+
+
+Progress = Callable[[int], None]
+
+
+def _write_sheet(wb: Workbook, sheet: Sheet, progress: Progress | None) -> int:
+    ws = add_sheet(wb, sheet.title, sheet.columns)
+    n = 0
     for row in sheet.rows:
-        ws.append([_cell(ws, value) for value in row])
+        ws.append([cell_value(ws, value) for value in row])
+        n += 1
+        if progress is not None and n % PROGRESS_EVERY == 0:
+            progress(PROGRESS_EVERY)
+    if progress is not None:
+        progress(n % PROGRESS_EVERY)
+    set_filter(ws, sheet.columns, n)
+    return n
+
+
+def write_sheets(
+    sheets: Iterable[Sheet], target: IO[bytes], *, progress: Progress | None = None
+) -> int:
+    """One workbook written to `target`, one sheet per entry, in order; the
+    number of data rows. `progress(n)` is told of every PROGRESS_EVERY rows
+    written (and the rest at each sheet's end), for a background export."""
+    wb = Workbook(write_only=True)
+    rows = sum(_write_sheet(wb, sheet, progress) for sheet in sheets)
+    wb.save(target)
+    return rows
 
 
 def build_sheets(sheets: Iterable[Sheet]) -> bytes:
     """One workbook, one sheet per entry, in order."""
-    wb = Workbook(write_only=True)
-    for sheet in sheets:
-        _write_sheet(wb, sheet)
     buffer = io.BytesIO()
-    wb.save(buffer)
+    write_sheets(sheets, buffer)
     return buffer.getvalue()
 
 
@@ -101,3 +176,34 @@ def build_workbook(
     *, title: str, columns: Sequence[ColumnSpec], rows: Iterable[Sequence]
 ) -> bytes:
     return build_sheets([Sheet(title, columns, rows)])
+
+
+# --- Exports that may run in the background ----------------------------------
+# A lower app's export view cannot import the exports app above it; the exports
+# app hands its queueing function down here (exports.apps.ExportsConfig.ready).
+
+_background: dict[str, Callable] = {}
+
+
+def register_background(kind: str, queue: Callable) -> None:
+    """`queue(request, rows)` starts export `kind` as a job, answers the page."""
+    _background[kind] = queue
+
+
+def in_background(request, kind: str, rows: int):
+    """The response that queued export `kind` as a background job when it has
+    more rows than the EXPORT_BACKGROUND_ROWS setting, else None: the view
+    then builds the file itself."""
+    from constance import config  # read at call time: a live setting
+
+    queue = _background.get(kind)
+    if queue is None or rows <= config.EXPORT_BACKGROUND_ROWS:
+        return None
+    return queue(request, rows)
+
+
+def xlsx_response(body: bytes, filename: str):
+    """The workbook `body` as a download named `filename` (RFC 6266)."""
+    from guazhi.http import file_response
+
+    return file_response(body, filename=filename, content_type=XLSX_CONTENT_TYPE)

@@ -1,10 +1,12 @@
 """Request helpers shared by the apps (they import no app)."""
 
 import ipaddress
+import re
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 
 class AuthenticatedHttpRequest(HttpRequest):
@@ -56,3 +58,27 @@ def client_address(request: HttpRequest) -> str:
     if len(forwarded) < hops:
         return remote
     return _address(forwarded[-hops]) or remote
+
+
+# What no file name may hold on the systems people save to (Windows' reserved
+# characters, controls, quotes), and runs of white space.
+_UNSAFE_IN_NAME = re.compile(r'[\x00-\x1f\x7f\\/:*?"<>|;\s]+')
+
+
+def attachment_disposition(filename: str) -> str:
+    """Content-Disposition for a download named `filename` (RFC 6266): the
+    name in UTF-8 as filename*, which every current browser reads, and an
+    ASCII-only filename for older clients. Characters no file system takes
+    become "-"."""
+    name = _UNSAFE_IN_NAME.sub("-", filename).strip("-.") or "download"
+    stem, dot, ext = name.rpartition(".")
+    fallback = re.sub(r"[^A-Za-z0-9._-]+", "", stem if dot else name).strip("-.")
+    fallback = f"{fallback or 'export'}{dot}{ext if dot else ''}"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
+
+
+def file_response(body: bytes, *, filename: str, content_type: str) -> HttpResponse:
+    """A download: `body` as an attachment named `filename`."""
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = attachment_disposition(filename)
+    return response

@@ -13,12 +13,11 @@ from django.contrib.auth.forms import SetPasswordForm
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 import audit
-from guazhi.excel import XLSX_CONTENT_TYPE
+from guazhi.excel import xlsx_response
 from guazhi.http import AuthenticatedHttpRequest
 
 from . import services, tasks, workbooks
@@ -36,9 +35,8 @@ def _job(request, pk: int) -> ImportJob:
 
 
 def _xlsx(data: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    return response
+    """The template or the error rows as a download (RFC 6266, as every export)."""
+    return xlsx_response(data, filename)
 
 
 @require_http_methods(["GET", "POST"])

@@ -8,6 +8,7 @@ import datetime as dt
 from django.utils import timezone
 
 from cadres.idcard import Shown
+from cadres.models import Gender, Rank
 from guazhi.excel import ColumnSpec, Sheet, build_sheets
 from records.display import display, field_label
 
@@ -142,3 +143,99 @@ def _value(record, name: str):
     if isinstance(value, int | dt.date):
         return value
     return display(record, name)
+
+
+CADRE_COLUMNS = [
+    ColumnSpec("姓名", 12),
+    ColumnSpec("身份证号", 20),
+    ColumnSpec("性别", 6),
+    ColumnSpec("出生日期", 12),
+    ColumnSpec("所在单位", 24),
+    ColumnSpec("现任职务", 20),
+    ColumnSpec("职级", 8),
+    ColumnSpec("后备干部", 10),
+]
+CADRE_LIST_TITLE = "干部名单"
+
+
+def cadre_sheet(cadres, *, shown: Shown) -> Sheet:
+    """The cadre list as filtered on screen, one sheet; `cadres` is a queryset
+    already scoped (cadres_visible_to), filtered and ordered, read as plain
+    values in chunks. The ID number and birth date as `shown` allows: a full
+    birth date as a date, a year alone as text."""
+    genders = {value: str(label) for value, label in Gender.choices}
+    ranks = {value: str(label) for value, label in Rank.choices}
+    values = cadres.values_list(
+        "name",
+        "id_number",
+        "gender",
+        "birth_date",
+        "unit__name",
+        "position",
+        "rank",
+        "is_reserve",
+    )
+    rows = (
+        (
+            name,
+            shown.id_number(id_number),
+            genders.get(gender, gender),
+            birth if shown.full else shown.birth_date(birth),
+            unit,
+            position,
+            ranks.get(rank, rank),
+            "是" if reserve else "否",
+        )
+        for name, id_number, gender, birth, unit, position, rank, reserve in (
+            values.iterator(chunk_size=2000)
+        )
+    )
+    return Sheet(CADRE_LIST_TITLE, CADRE_COLUMNS, rows)
+
+
+def overdue_workbook(groups, details, *, kinds: dict, roles: dict, today) -> bytes:
+    """Obligations overdue: a sheet by owing unit and kind (how many, since
+    when), and the overdue obligations one by one. `groups` and `details`
+    are plain values from querysets already scoped and filtered."""
+    group_rows = (
+        (unit, kinds.get(kind, kind), n, oldest, (today - oldest).days)
+        for unit, kind, n, oldest in groups
+    )
+    detail_rows = (
+        (
+            kinds.get(kind, kind),
+            cadre,
+            roles.get(owed_by, owed_by),
+            unit,
+            due,
+            (today - due).days,
+        )
+        for kind, cadre, owed_by, unit, due in details
+    )
+    return build_sheets(
+        [
+            Sheet(
+                "按单位和类型",
+                [
+                    ColumnSpec("责任单位", 24),
+                    ColumnSpec("事项", 18),
+                    ColumnSpec("逾期件数", 10),
+                    ColumnSpec("最早应完成日期", 14),
+                    ColumnSpec("最长逾期天数", 12),
+                ],
+                group_rows,
+            ),
+            Sheet(
+                "逾期明细",
+                [
+                    ColumnSpec("事项", 18),
+                    ColumnSpec("干部", 12),
+                    ColumnSpec("责任方", 14),
+                    ColumnSpec("责任单位", 24),
+                    ColumnSpec("应完成日期", 12),
+                    ColumnSpec("逾期天数", 10),
+                ],
+                detail_rows,
+            ),
+        ]
+    )

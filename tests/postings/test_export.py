@@ -19,9 +19,11 @@ def _sheet(response):
     assert response["Content-Type"].startswith(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    # The Chinese file name survives as RFC 5987 UTF-8 (Excel, WPS, browsers).
+    # The Chinese file name survives as RFC 6266 filename* in UTF-8 (Excel,
+    # WPS, browsers), after an ASCII-only filename for older clients.
     disposition = response["Content-Disposition"]
-    assert disposition.startswith("attachment; filename*=utf-8''")
+    assert disposition.startswith('attachment; filename="')
+    assert "; filename*=UTF-8''" in disposition
     assert unquote(disposition.split("''", 1)[1]).startswith("挂职名册-")
     return openpyxl.load_workbook(BytesIO(response.content)).active
 

@@ -1,0 +1,63 @@
+"""The background exports' pages: each job's progress (an htmx fragment polled
+while it runs), its download, and the user's recent jobs. Only the user who
+asked sees a job: anyone else gets a 404."""
+
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+import audit
+from guazhi.excel import XLSX_CONTENT_TYPE
+from guazhi.http import AuthenticatedHttpRequest, attachment_disposition
+
+from . import kinds, services
+from .models import ExportJob
+
+RECENT = 20
+
+
+def queue_for(kind: str):
+    """The function guazhi.excel.in_background calls for export `kind`: it
+    queues the job, records the export, and shows the job's page."""
+
+    def queue(request: AuthenticatedHttpRequest, rows: int):
+        parameters = {name: request.GET.getlist(name) for name in request.GET}
+        job = services.export_job_queue(
+            user=request.user, kind=kind, parameters=parameters, total=rows
+        )
+        audit.record(
+            request,
+            "export",
+            target=_("%(label)s（后台导出 #%(pk)s）")
+            % {"label": kinds.KINDS[kind].label, "pk": job.pk},
+            details={"filters": audit.query_of(request), "job": job.pk},
+            rows=rows,
+        )
+        return redirect(job)
+
+    return queue
+
+
+def _job(request: AuthenticatedHttpRequest, pk: int) -> ExportJob:
+    return get_object_or_404(ExportJob.objects.visible_to(request.user), pk=pk)
+
+
+def job_status(request: AuthenticatedHttpRequest, pk: int):
+    job = _job(request, pk)
+    if request.headers.get("HX-Request"):
+        return render(request, "exports/_progress.html", {"job": job})
+    return render(request, "exports/job_status.html", {"job": job})
+
+
+def job_download(request: AuthenticatedHttpRequest, pk: int):
+    job = _job(request, pk)
+    if not job.downloadable:
+        raise Http404(_("文件不存在或已过期。"))
+    response = FileResponse(job.file.open("rb"), content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = attachment_disposition(job.filename)
+    return response
+
+
+def job_list(request: AuthenticatedHttpRequest):
+    jobs = ExportJob.objects.visible_to(request.user)[:RECENT]
+    return render(request, "exports/job_list.html", {"jobs": jobs})
