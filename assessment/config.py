@@ -34,6 +34,11 @@ DEFAULT_CONFIG: dict = {
     "caps": {"red": "basic", "yellow": "competent"},
     # At most this share of a round may be 优秀 (None: no quota).
     "excellent_quota_pct": None,
+    # The quota per cohort (issue 21): "" the whole round, "kind" each posting
+    # kind, "rank" each post rank; one cohort's places are its own.
+    "excellent_quota_cohort": "",
+    # How a cohort's share becomes places: "down" (floor) or "half_up".
+    "excellent_quota_rounding": "down",
     # 去掉一个最高分和一个最低分 in a group of at least 5 ballots.
     "trimmed_mean": True,
     "trim_min_ballots": 5,
@@ -47,6 +52,9 @@ DEFAULT_CONFIG: dict = {
     ],
 }
 
+# The 优秀 quota's cohorts and roundings (labels: forms_rounds.QUOTA_*).
+QUOTA_COHORTS = ("", "kind", "rank")
+QUOTA_ROUNDINGS = ("down", "half_up")
 DIMENSION_CODES = [d.value for d in Dimension]
 SOURCE_CODES = [s.value for s in Source]
 GRADE_CODES = [g.value for g in GRADE_ORDER]
@@ -152,6 +160,10 @@ def validate(config: dict) -> list[str]:
     quota = config.get("excellent_quota_pct")
     if quota is not None and not (_is_int(quota) and 1 <= quota <= 100):
         errors.append(_("优秀比例须为1到100之间的整数，或不设。"))
+    if config.get("excellent_quota_cohort", "") not in QUOTA_COHORTS:
+        errors.append(_("优秀名额的分组方式不正确。"))
+    if config.get("excellent_quota_rounding", "down") not in QUOTA_ROUNDINGS:
+        errors.append(_("优秀名额的取整方式不正确。"))
 
     if not isinstance(config.get("trimmed_mean", True), bool):
         errors.append(_("去掉最高最低分的设置不正确。"))
@@ -237,6 +249,44 @@ class Rules:
     @property
     def excellent_quota_pct(self) -> int | None:
         return self._get("excellent_quota_pct")
+
+    @property
+    def excellent_quota_cohort(self) -> str:
+        return self._get("excellent_quota_cohort")
+
+    @property
+    def excellent_quota_rounding(self) -> str:
+        return self._get("excellent_quota_rounding")
+
+    def quota_seats(self, size: int) -> int:
+        """The 优秀 places of a cohort of `size`: the share rounded as set."""
+        pct = self.excellent_quota_pct or 0
+        if self.excellent_quota_rounding == "half_up":
+            return (2 * pct * size + 100) // 200
+        return pct * size // 100
+
+    def quota_rule_text(self) -> str:
+        """How the 优秀 places are counted, as the results page explains it."""
+        pct = self.excellent_quota_pct
+        if pct is None:
+            return _("不设优秀比例。")
+        rounding = (
+            _("四舍五入")
+            if self.excellent_quota_rounding == "half_up"
+            else _("向下取整")
+        )
+        group = {"kind": _("按挂职类型分组"), "rank": _("按岗位职级分组")}.get(
+            self.excellent_quota_cohort
+        )
+        if group is None:
+            return _(
+                "优秀名额 = 本轮人数 × %(pct)s%%，%(rounding)s；超出名额的按得分从低到高调整为称职。"
+            ) % {"pct": pct, "rounding": rounding}
+        return _(
+            "%(group)s：每组优秀名额 = 该组人数 × %(pct)s%%，%(rounding)s；"
+            "各组名额只在本组内使用，一组未用完的名额不能给其他组；"
+            "超出名额的按得分从低到高调整为称职。"
+        ) % {"group": group, "pct": pct, "rounding": rounding}
 
     @property
     def trimmed_mean(self) -> bool:

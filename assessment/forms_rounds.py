@@ -17,6 +17,15 @@ from .models import GRADE_ORDER, Assessment, Dimension, Round, Source, Template
 from .services import holding_units
 
 GROUP_ROWS = 5  # rater-group rows on the form; blank rows are ignored
+QUOTA_COHORT_CHOICES = [
+    ("", _lazy("全轮统一计算")),
+    ("kind", _lazy("按挂职类型分组")),
+    ("rank", _lazy("按岗位职级分组")),
+]
+QUOTA_ROUNDING_CHOICES = [
+    ("down", _lazy("向下取整（如 2.5 名为 2 名）")),
+    ("half_up", _lazy("四舍五入（如 2.5 名为 3 名）")),
+]
 THRESHOLD_LABELS = {
     "excellent": _lazy("优秀 不低于"),
     "competent": _lazy("称职 不低于"),
@@ -74,6 +83,18 @@ class RulesForm(forms.Form):
             _lazy("优秀比例上限(%)"),
             required=False,
             help_text=_lazy("一轮考核中评为优秀的人数不超过该比例；不填则不限。"),
+        )
+        self.fields["excellent_quota_cohort"] = forms.ChoiceField(
+            label=_lazy("优秀名额分组"),
+            choices=QUOTA_COHORT_CHOICES,
+            required=False,
+            help_text=_lazy("按组分别计算优秀名额，一组的名额不能被另一组占用。"),
+        )
+        self.fields["excellent_quota_rounding"] = forms.ChoiceField(
+            label=_lazy("优秀名额取整"),
+            choices=QUOTA_ROUNDING_CHOICES,
+            required=False,
+            help_text=_lazy("名额 = 人数 × 优秀比例，按此方式取整。"),
         )
         self.fields["trimmed_mean"] = forms.BooleanField(
             label=_lazy("民主测评去掉一个最高分和一个最低分"), required=False
@@ -196,6 +217,8 @@ class RulesForm(forms.Form):
                 if data.get(f"cap_{level}")
             },
             "excellent_quota_pct": data.get("excellent_quota_pct"),
+            "excellent_quota_cohort": data.get("excellent_quota_cohort") or "",
+            "excellent_quota_rounding": data.get("excellent_quota_rounding") or "down",
             "trimmed_mean": bool(data.get("trimmed_mean")),
             "trim_min_ballots": data.get("trim_min_ballots"),
             "min_turnout_pct": data.get("min_turnout_pct"),
@@ -216,6 +239,8 @@ def rules_initial(config: dict) -> dict:
     initial.update({f"cap_{level}": g for level, g in r.caps.items()})
     initial.update(
         excellent_quota_pct=r.excellent_quota_pct,
+        excellent_quota_cohort=r.excellent_quota_cohort,
+        excellent_quota_rounding=r.excellent_quota_rounding,
         trimmed_mean=r.trimmed_mean,
         trim_min_ballots=r.trim_min_ballots,
         min_turnout_pct=r.min_turnout_pct,

@@ -156,6 +156,16 @@ def _evaluations(round_: Round) -> dict[int, dict[str, scoring.EvaluationIn]]:
     return out
 
 
+def quota_cohort(posting, rules) -> str:
+    """The 优秀 quota's cohort of a posting, as the results page names it: its
+    kind or its post rank (labels, so the stored reason reads as it is)."""
+    if rules.excellent_quota_cohort == "kind":
+        return str(posting.get_kind_display())
+    if rules.excellent_quota_cohort == "rank":
+        return str(posting.get_post_rank_display() or "") if posting.post_rank else ""
+    return ""
+
+
 def compute_round(round_: Round) -> list[Row]:
     """Every assessment of the round scored from its current rows, in ranking
     order; six queries (seven with the template version not yet loaded)."""
@@ -174,6 +184,7 @@ def compute_round(round_: Round) -> list[Row]:
                 democratic=democratic.get(a.pk),
                 warning_level=level,
                 warning_count=n,
+                cohort=quota_cohort(a.posting, rules),
             )
         )
     by_pk = {a.pk: a for a in assessments}

@@ -139,6 +139,8 @@ class AssessmentIn:
     democratic: DemocraticIn | None = None
     warning_level: str = ""  # highest level of active warnings in the period
     warning_count: int = 0
+    # The 优秀 quota's cohort (Rules.excellent_quota_cohort), "" for the round.
+    cohort: str = ""
 
 
 # --- Output ------------------------------------------------------------------
@@ -553,27 +555,55 @@ def _positions(items: Sequence[Result], key) -> list[int]:
     return out
 
 
-def apply_quota(results: Sequence[Result], rules: Rules, round_size: int) -> None:
-    """At most floor(pct × round size) 优秀; the highest keep it (score, then 绩,
-    then the ballots' 优秀 rate). Candidates still fully tied across the last
-    seat all drop, since the quota is a maximum."""
-    quota_pct = rules.excellent_quota_pct
-    if quota_pct is None:
+def apply_quota(
+    results: Sequence[Result],
+    rules: Rules,
+    round_size: int,
+    cohorts: dict[int, str] | None = None,
+) -> None:
+    """At most pct × size 优秀 per cohort (the whole round unless the rules
+    set a cohort; `cohorts` maps a result's key to its cohort), rounded down
+    or half up as the rules say; one cohort's places are never another's.
+    The highest keep it (score, then 绩, then the ballots' 优秀 rate).
+    Candidates still fully tied across the last seat all drop, since the
+    quota is a maximum."""
+    if rules.excellent_quota_pct is None:
         return
-    seats = quota_pct * round_size // 100
+    if not rules.excellent_quota_cohort or cohorts is None:
+        _apply_quota(results, rules, round_size, None)
+        return
+    groups: dict[str, list[Result]] = {}
+    for result in results:
+        groups.setdefault(cohorts.get(result.key, ""), []).append(result)
+    for cohort, members in groups.items():
+        _apply_quota(members, rules, len(members), cohort)
+
+
+def _apply_quota(
+    results: Sequence[Result], rules: Rules, size: int, cohort: str | None
+) -> None:
+    quota_pct = rules.excellent_quota_pct
+    seats = rules.quota_seats(size)
     candidates = sorted(
         (r for r in results if r.grade == Grade.EXCELLENT),
         key=lambda r: (r.tie_key, -r.key),
         reverse=True,
     )
     positions = _positions(candidates, lambda r: r.tie_key)
-    head = {"pct": quota_pct, "seats": seats, "round_size": round_size}
+    head = {"pct": quota_pct, "seats": seats, "round_size": size}
+    lead = ""
+    if cohort is not None:
+        head |= {"cohort": cohort, "rounding": rules.excellent_quota_rounding}
+        lead = _("按分组计算优秀名额，本组（%(cohort)s）%(size)s人：") % {
+            "cohort": cohort or _("未分组"),
+            "size": size,
+        }
     for result, position in zip(candidates, positions, strict=True):
         tied = sum(1 for p in positions if p == position)
         last = position + tied - 1
         info = {**head, "position": position, "tied": tied, "kept": last <= seats}
         if last <= seats:
-            info["reason"] = _(
+            info["reason"] = lead + _(
                 "在优秀比例（%(pct)s%%，名额%(seats)s名）内，按得分排序第%(pos)s名，保留优秀"
             ) % {"pct": quota_pct, "seats": seats, "pos": position}
         else:
@@ -588,7 +618,7 @@ def apply_quota(results: Sequence[Result], rules: Rules, round_size: int) -> Non
                     "超出优秀比例（%(pct)s%%，名额%(seats)s名），"
                     "按得分排序第%(pos)s名，调整为称职"
                 )
-            info["reason"] = text % {
+            info["reason"] = lead + text % {
                 "pct": quota_pct,
                 "seats": seats,
                 "pos": position,
@@ -616,7 +646,8 @@ def score_round(assessments: Sequence[AssessmentIn], rules: Rules) -> list[Resul
     """Every assessment of a round: scores, grades, caps, the quota across the
     round and the round's ranks; in display order."""
     results = [score_assessment(a, rules) for a in assessments]
-    apply_quota(results, rules, len(assessments))
+    cohorts = {a.key: a.cohort for a in assessments}
+    apply_quota(results, rules, len(assessments), cohorts)
     ordered = []
     for position, result in rank(results):
         result.rank = position

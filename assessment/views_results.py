@@ -12,16 +12,14 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
 import audit
 from cadres.models import Rank
-from guazhi.excel import XLSX_CONTENT_TYPE
+from guazhi.excel import xlsx_response
 from guazhi.http import AuthenticatedHttpRequest
 from guazhi.listing import columns, page_context, paginate, querystring
 from postings.models import Posting
@@ -391,11 +389,7 @@ def round_export(request: AuthenticatedHttpRequest, pk: int):
     if not round_.is_closed:
         parts.append(_("预览"))
     parts.append(timezone.localtime().strftime("%Y%m%d"))
-    response = HttpResponse(body, content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=_filename("-".join(parts)) + ".xlsx"
-    )
-    return response
+    return xlsx_response(body, _filename("-".join(parts)) + ".xlsx")
 
 
 def _source_blocks(

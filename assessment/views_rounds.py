@@ -90,6 +90,8 @@ def _rules_rows(config: dict) -> list[tuple[str, str, str]]:
             _("不超过%(n)d%%") % {"n": quota} if quota else _("不限"),
         )
     )
+    if quota:
+        rows.append((section, _("优秀名额计算"), r.quota_rule_text()))
     rows.append(
         (
             section,

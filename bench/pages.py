@@ -179,6 +179,58 @@ PAGES += [
 # Pages of later issues: (name, why there is no figure yet).
 LATER_PAGES: list[tuple[str, str]] = []
 
+# The statistics page (issue 21, analytics:structure) against its own
+# aggregate queries run bare: the GROUP BY statements one request makes,
+# captured once and executed again on the same connection, without the
+# view, the labels, the links, the template or the middleware.
+STATISTICS_TARGET = "<=1.5x"
+
+
+def _aggregates_bare(statements: list[str]) -> float:
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)
+            cursor.fetchall()
+    return (time.perf_counter() - started) * 1000
+
+
+def statistics_figures(client: Client, requests: int) -> list[Figure]:
+    name = "page.statistics.median_ms"
+    url = reverse("analytics:structure")
+    try:
+        with CaptureQueriesContext(connection) as captured:
+            _get(client, url)
+        statements = [
+            q["sql"] for q in captured.captured_queries if "GROUP BY" in q["sql"]
+        ]
+        for _ in range(WARMUP):
+            _get(client, url)
+            _aggregates_bare(statements)
+        times, floors = [], []
+        deadline = time.monotonic() + BUDGET_SECONDS
+        while len(times) < requests:
+            times.append(_get(client, url))
+            floors.append(_aggregates_bare(statements))
+            if len(times) >= MIN_REQUESTS and time.monotonic() > deadline:
+                break
+    except Exception as exc:  # the figure fails, the bench goes on
+        return [failed(name, "ms", STATISTICS_TARGET, repr(exc))]
+    return [
+        Figure(
+            name,
+            "ms",
+            STATISTICS_TARGET,
+            statistics.median(times),
+            statistics.median(floors),
+            notes=[
+                f"{url} against its {len(statements)} GROUP BY queries run bare, "
+                f"{len(times)} requests each; "
+                f"{len(captured.captured_queries)} queries per request"
+            ],
+        )
+    ]
+
 
 def p99(samples: list[float]) -> float:
     ordered = sorted(samples)
@@ -321,6 +373,9 @@ def run(
             clients[page.username] = client
             figures = measure(page, client, ctx, requests)
         for figure in figures:
+            report(figure)
+    if wanted("page.statistics"):
+        for figure in statistics_figures(clients[""], requests):
             report(figure)
     for name, reason in LATER_PAGES:
         if wanted(f"page.{name}"):

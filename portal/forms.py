@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cadres.lookups import LookupField
 from cadres.models import Role, Unit
-from postings.models import Batch
+from postings.models import Batch, Posting
 from records.forms import MonthField
 
 from .dossier import KINDS
@@ -47,6 +47,14 @@ class ObligationFilterForm(forms.Form):
         label=_("批次"), coerce=int, required=False, empty_value=None
     )
     mine = forms.BooleanField(label=_("只看本人负责的"), required=False)
+    # From the statistics pages (analytics): hidden unless given.
+    posting_kind = forms.ChoiceField(
+        label=_("挂职类型"),
+        choices=[("", _("全部类型")), *Posting.Kind.choices],
+        required=False,
+    )
+    due_from = forms.DateField(label=_("应完成日期自"), required=False)
+    due_to = forms.DateField(label=_("至"), required=False)
 
     def __init__(self, *args, user, kinds, statuses, **kwargs):
         super().__init__(*args, **kwargs)

@@ -6,28 +6,32 @@ import datetime as dt
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.db.models import Count, Min
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import (
-    content_disposition_header,
-    url_has_allowed_host_and_scheme,
-)
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+import audit
 from cadres.models import Role
 from guazhi.dates import add_months
-from guazhi.excel import XLSX_CONTENT_TYPE
+from guazhi.excel import xlsx_response
 from guazhi.forms import apply_errors
 from guazhi.http import AuthenticatedHttpRequest
-from guazhi.listing import columns, page_context, paginate, sorted_queryset
+from guazhi.listing import (
+    columns,
+    page_context,
+    paginate,
+    querystring,
+    sorted_queryset,
+)
 from obligations import services as obligation_services
-from obligations.models import Obligation, shown_q
+from obligations.models import Obligation, Shown, shown_q
 from postings.models import Posting
 
-from . import compliance, duties
+from . import compliance, duties, exports
 from .forms import ComplianceFilterForm, ObligationFilterForm, RegionForm, WaiveForm
 
 SORTS = {
@@ -53,6 +57,13 @@ def filter_obligations(qs, values: dict, *, user, today: dt.date):
         qs = qs.filter(shown_q(values["status"], today))
     if month := values["due_month"]:
         qs = qs.filter(due_on__gte=month, due_on__lt=add_months(month, 1))
+    # The statistics pages' filters (analytics): the posting's kind, due dates.
+    if values.get("posting_kind"):
+        qs = qs.filter(posting__kind=values["posting_kind"])
+    if values.get("due_from"):
+        qs = qs.filter(due_on__gte=values["due_from"])
+    if values.get("due_to"):
+        qs = qs.filter(due_on__lte=values["due_to"])
     return qs
 
 
@@ -89,6 +100,7 @@ def obligation_list(request: AuthenticatedHttpRequest):
             "may_waive": user.role == Role.ORG_STAFF,
             "waive_form": WaiveForm(),
             "here": request.get_full_path(),
+            "export_query": querystring(request, page=None, sort=None),
             **page_context(request, page),
         },
     )
@@ -180,11 +192,53 @@ def note_compliance_export(request: AuthenticatedHttpRequest):
         compliance.matrix_rows(user, postings, months, today),
         compliance.unit_rates(user, postings, months, today),
     )
-    response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = content_disposition_header(
-        True, f"月小结填报情况{months[0]:%Y%m}-{months[-1]:%Y%m}.xlsx"
+    audit.record(
+        request,
+        "export",
+        target=_("月小结填报情况"),
+        details={"filters": audit.query_of(request)},
+        rows=postings.count(),
     )
-    return response
+    return xlsx_response(data, f"月小结填报情况{months[0]:%Y%m}-{months[-1]:%Y%m}.xlsx")
+
+
+def overdue_export(request: AuthenticatedHttpRequest):
+    """The overdue obligations under the list's filters, by owing unit and
+    kind, with the list of them; only what the user may see."""
+    user, today = request.user, timezone.localdate()
+    form = ObligationFilterForm(
+        request.GET or None,
+        user=user,
+        kinds=duties.kind_choices(),
+        statuses=duties.SHOWN_CHOICES,
+    )
+    qs = filter_obligations(
+        Obligation.objects.visible_to(user), form.values(), user=user, today=today
+    ).filter(shown_q(Shown.OVERDUE, today))
+    groups = (
+        qs.order_by()
+        .values_list("unit__name", "kind")
+        .annotate(n=Count("pk"), oldest=Min("due_on"))
+        .order_by("unit__path", "kind")
+    )
+    details = qs.order_by("unit__path", "kind", "due_on", "pk").values_list(
+        "kind", "posting__cadre__name", "owed_by", "unit__name", "due_on"
+    )
+    data = exports.overdue_workbook(
+        groups.iterator(),
+        details.iterator(chunk_size=2000),
+        kinds={key: str(label) for key, label in duties.kind_choices()},
+        roles={value: str(label) for value, label in Role.choices},
+        today=today,
+    )
+    audit.record(
+        request,
+        "export",
+        target=_("逾期待办事项"),
+        details={"filters": audit.query_of(request)},
+        rows=qs.count(),
+    )
+    return xlsx_response(data, f"逾期待办事项-{today:%Y%m%d}.xlsx")
 
 
 def jurisdiction_compliance(request: AuthenticatedHttpRequest):

@@ -10,6 +10,7 @@ from cadres.forms import DateInput
 from cadres.lookups import LookupField
 from cadres.models import Rank, Role, Unit
 
+from . import facets
 from .models import (
     DEFAULT_TERMS,
     Assignment,
@@ -139,20 +140,34 @@ class PostingFilterForm(forms.Form):
     ending_within = forms.IntegerField(
         label=_("N天内到期"), required=False, min_value=0, max_value=3650
     )
+    # Either unit in the subtree, as org staff's scope reads it (the
+    # statistics pages' jurisdiction filter).
+    within = LookupField("jurisdiction", label=_("管辖范围(含下级)"), required=False)
+    # Facet values picked on a statistics page (postings.facets), "key:value".
+    f = forms.MultipleChoiceField(
+        required=False, widget=forms.MultipleHiddenInput, choices=()
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["f"].valid_value = lambda value: facets.parse(value) is not None
         self.fields["batch"].choices = [
             ("", "---------"),
             *Batch.objects.visible_to(user).values_list("pk", "name"),
         ]
         # Org staff and the admin filter by unit; others are offered none.
         self.offers_units = user.role in (Role.ORG_STAFF, Role.ADMIN)
-        for name in ("region", "sending_unit"):
+        for name in ("region", "sending_unit", "within"):
             field = self.fields[name]
             field.queryset = (
                 field.source.choices(user) if self.offers_units else Unit.objects.none()
             )
+
+    def picked_facets(self) -> list[str]:
+        """The statistics page's picks this list is filtered by, as they read."""
+        self.is_valid()
+        tokens = getattr(self, "cleaned_data", {}).get("f") or []
+        return [facets.describe(facets.parse(token)) for token in tokens]
 
     def filter(self, qs, *, today, ignore: tuple[str, ...] = ()):
         """Apply every filter whose value is valid; a bad one is dropped, not all."""
@@ -173,6 +188,11 @@ class PostingFilterForm(forms.Form):
             qs = qs.filter(start_date__gte=data["start_from"])
         if data["start_to"]:
             qs = qs.filter(start_date__lte=data["start_to"])
+        if data["within"]:
+            qs = qs.filter(Posting.in_subtree_q(data["within"]))
+        if data["f"]:
+            picks = [facets.parse(token) for token in data["f"]]
+            qs = facets.apply(qs, picks, today=today)
         if data["ending_within"] is not None:
             horizon = today + dt.timedelta(days=data["ending_within"])
             qs = qs.filter(
