@@ -18,12 +18,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+from openpyxl.styles import Alignment, PatternFill
 
 from cadres.models import Unit
 from guazhi.dates import add_months
-from guazhi.excel import ColumnSpec, cell_text
+from guazhi.excel import ColumnSpec, add_sheet, cell_value, set_filter
 from obligations.models import Obligation, Shown, shown_q, shown_state
 from postings.models import NOT_BEGUN, Posting
 
@@ -192,12 +191,12 @@ def matrix_workbook(
         ColumnSpec(_("挂任职务"), 16),
         *(ColumnSpec(f"{m:%Y-%m}", 10) for m in months),
     ]
-    ws = _sheet(wb, _("月小结填报"), columns)
+    ws = add_sheet(wb, _("月小结填报"), columns)
     fills = {s: PatternFill("solid", fgColor=c) for s, c in CELL_COLOURS.items()}
     centred = Alignment(horizontal="center")
     n = 0
     for row in rows:
-        cells = [cell_text(row.cadre), cell_text(row.unit), cell_text(row.title)]
+        cells = [cell_value(ws, v) for v in (row.cadre, row.unit, row.title)]
         for state in row.cells:
             cell = WriteOnlyCell(ws, value=str(CELL_LABELS[state]))
             cell.alignment = centred
@@ -206,7 +205,7 @@ def matrix_workbook(
             cells.append(cell)
         ws.append(cells)
         n += 1
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{n + 1}"
+    set_filter(ws, columns, n)
     rate_columns = [
         ColumnSpec(_("接收单位"), 20),
         ColumnSpec(_("应报"), 8),
@@ -216,33 +215,16 @@ def matrix_workbook(
         ColumnSpec(_("免除"), 8),
         ColumnSpec(_("按时率(%)"), 10),
     ]
-    rs = _sheet(wb, _("各单位按时率"), rate_columns)
+    rs = add_sheet(wb, _("各单位按时率"), rate_columns)
     m = 0
     for r in rates:
-        rs.append(
-            [cell_text(r.unit), r.due, r.on_time, r.late, r.missing, r.waived, r.rate]
-        )
+        unit = cell_value(rs, r.unit)
+        rs.append([unit, r.due, r.on_time, r.late, r.missing, r.waived, r.rate])
         m += 1
-    rs.auto_filter.ref = f"A1:{get_column_letter(len(rate_columns))}{m + 1}"
+    set_filter(rs, rate_columns, m)
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
-
-
-def _sheet(wb: Workbook, title: str, columns: Sequence[ColumnSpec]):
-    ws = wb.create_sheet(title=title[:31])
-    ws.freeze_panes = "A2"
-    for index, col in enumerate(columns, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = col.width
-    header = []
-    for col in columns:
-        cell = WriteOnlyCell(ws, value=col.header)
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DDEBF7")
-        cell.alignment = Alignment(horizontal="center")
-        header.append(cell)
-    ws.append(header)
-    return ws
 
 
 # --- The jurisdiction's share met on time, by kind and month -----------------

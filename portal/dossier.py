@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from cadres.models import Cadre
 from cadres.policy import role_may_use
 from postings.models import NOT_BEGUN, Posting
-from records.kinds import KINDS, Kind, record_fields
+from records.kinds import KIND_BY_KEY, KINDS, Kind, record_fields
 from records.models import (
     Attachment,
     MonthlyNote,
@@ -76,6 +76,7 @@ class Entry:
     fields: list[tuple[str, str]]
     author: object
     created_at: dt.datetime
+    created: str  # created_at as shown: local "YYYY-MM-DD HH:MM"
     muted: bool = False  # a revoked warning, a draft appraisal
     attendees: list[str] = field(default_factory=list)
     files: list[tuple[str, str]] = field(default_factory=list)  # (name, URL)
@@ -197,6 +198,7 @@ class Dossier:
             fields=record_fields(spec.key, record),
             author=subject.author,
             created_at=subject.created_at,
+            created=f"{timezone.localtime(subject.created_at):%Y-%m-%d %H:%M}",
             muted=getattr(record, "status", "") in ("revoked", "draft"),
         )
         if spec.key == "symposium":
@@ -352,9 +354,10 @@ def load_dossier(cadre: Cadre, user) -> Dossier:
     """The postings `user` may see of `cadre` and every record of them.
 
     One query for the postings, then one per record kind over the postings
-    found (the assessments through `Assessment.objects.visible_to` as well),
-    one for the report files, one for the symposia's attendees and one for
-    the month locks over the notes: the same number however many records.
+    found (the assessments through `Assessment.objects.visible_to` as well;
+    the symposia with their other attendees), one for the report files and
+    one for the month locks over the notes: the same number however many
+    records.
     """
     postings = list(
         Posting.objects.visible_to(user)
@@ -366,26 +369,34 @@ def load_dossier(cadre: Cadre, user) -> Dossier:
     ids = list(by_id)
     for posting in postings:
         posting.cadre = cadre
+    # The symposia the cadre attended, with everyone at them whom `user` may
+    # see, in one query: the cadre's own attendances (their postings are in
+    # scope, so visible_to keeps them) are the symposium kind's records.
+    attended = SymposiumAttendance.objects.filter(posting_id__in=ids)
+    at_symposia = list(
+        SymposiumAttendance.objects.visible_to(user)
+        .filter(symposium_id__in=attended.values("symposium_id"))
+        .select_related(*KIND_BY_KEY["symposium"].related, "posting__cadre")
+        .order_by("pk")
+    )
     records = {}
     for spec in KINDS:
-        rows = list(spec.records(ids, user))
+        if spec.key == "symposium":
+            rows = [a for a in at_symposia if a.posting_id in by_id]
+        else:
+            rows = list(spec.records(ids, user))
         for row in rows:
             row.posting = by_id[row.posting_id]
         if spec.finish:
             spec.finish(rows, user)
         records[spec.key] = rows
-    # Each a query whenever there are postings, whatever records there are.
-    _attach_files(
-        records["report"], Attachment.objects.filter(report__posting_id__in=ids)
-    )
-    attended = SymposiumAttendance.objects.filter(posting_id__in=ids)
     _attach_attendees(
         records["symposium"],
-        # Each symposium's attendees, as far as `user` may see them.
-        SymposiumAttendance.objects.visible_to(user)
-        .filter(symposium_id__in=attended.values("symposium_id"))
-        .order_by("pk")
-        .values_list("symposium_id", "posting__cadre__name"),
+        [(a.symposium_id, a.posting.cadre.name) for a in at_symposia],
+    )
+    # A query whenever there are postings, whatever records there are.
+    _attach_files(
+        records["report"], Attachment.objects.filter(report__posting_id__in=ids)
     )
     # The month locks that may cover the notes (Dossier.may_edit).
     locks = NoteMonthLock.objects.filter(

@@ -8,28 +8,28 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods
 
 import audit
 from assessment.evaluations import posting_tasks
+from assessment.models import Round
 from cadres import idcard, services
 from cadres.forms import CadreFilterForm, CadreForm
 from cadres.models import Gender, Rank
 from cadres.policy import role_may_use
-from guazhi.excel import XLSX_CONTENT_TYPE
+from guazhi.excel import build_sheets, in_background, xlsx_response
 from guazhi.forms import submit
 from guazhi.http import AuthenticatedHttpRequest
 from guazhi.listing import (
     columns,
     page_context,
     paginate,
+    querystring,
     sorted_queryset,
 )
 from portal import dossier, exports
@@ -49,12 +49,19 @@ CADRE_SORTS = {
 }
 
 
-def cadre_list(request: AuthenticatedHttpRequest):
+def filtered_cadres(request: AuthenticatedHttpRequest):
+    """The cadres in scope as the list's filters and sort select them: the
+    list and its export read the same rows."""
     scoped = cadres_visible_to(request.user)
     form = CadreFilterForm(request.GET or None, user=request.user)
     shown = idcard.shown_to(request.user)
     sorts = {**CADRE_SORTS, "birth": shown.birth_order(CADRE_SORTS["birth"])}
     qs, sort = sorted_queryset(request, form.filter(scoped), sorts, "name")
+    return form, qs, sort
+
+
+def cadre_list(request: AuthenticatedHttpRequest):
+    form, qs, sort = filtered_cadres(request)
     # The paginator counts the filtered rows: one COUNT query. The rows are
     # plain values: no model instances for a read-only table.
     page = paginate(request, qs.values_list(*CADRE_ROW_FIELDS, named=True))
@@ -83,6 +90,7 @@ def cadre_list(request: AuthenticatedHttpRequest):
         {
             "form": form,
             "columns": columns(request, head, sort),
+            "export_query": querystring(request, page=None),
             **page_context(request, page),
         },
     )
@@ -159,6 +167,8 @@ def cadre_detail(request: AuthenticatedHttpRequest, pk: int):
             "summary": file.summary(),
             "checks": [(check, actions(check.posting)) for check in file.checks()],
             "filter": form,
+            "selected_kind": kind,
+            "selected_posting": posting_id,
             "entries": page,
             **page_context(request, page),
         },
@@ -199,17 +209,33 @@ def _dossier_target(cadre) -> str:
     return _("一人一档：%(name)s（#%(pk)s）") % {"name": cadre.name, "pk": cadre.pk}
 
 
+def cadre_export(request: AuthenticatedHttpRequest):
+    """The cadre list as filtered on screen, as .xlsx; a large one is made in
+    the background (guazhi.excel.in_background)."""
+    _form, qs, _sort = filtered_cadres(request)
+    rows = qs.count()
+    if queued := in_background(request, "cadres", rows):
+        return queued
+    shown = idcard.shown_to(request.user)
+    body = build_sheets([exports.cadre_sheet(qs, shown=shown)])
+    audit.record(
+        request,
+        "export",
+        target=_("干部名单"),
+        details={"filters": audit.query_of(request)},
+        rows=rows,
+    )
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return xlsx_response(body, f"干部名单-{stamp}.xlsx")
+
+
 def dossier_export(request: AuthenticatedHttpRequest, pk: int):
     file = _scoped_dossier(request, pk)
     cadre = file.cadre
     body = exports.dossier_workbook(file, shown=idcard.shown_to(request.user))
     audit.record(request, "export", target=_dossier_target(cadre), rows=1)
     stamp = timezone.localtime().strftime("%Y%m%d")
-    response = HttpResponse(body, content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=f"一人一档-{cadre.name}-{stamp}.xlsx"
-    )
-    return response
+    return xlsx_response(body, f"一人一档-{cadre.name}-{stamp}.xlsx")
 
 
 def my_dossier(request: AuthenticatedHttpRequest):
@@ -406,11 +432,21 @@ def posting_detail(request: AuthenticatedHttpRequest, pk: int):
             "can_file_note": role_may_use(user.role, "cadres:note_create")
             and not host_write_refusal(posting, user, what=HostWrite.NOTE, locks=locks),
             # 考核评价 panel, for those who evaluate
-            "evaluation_tasks": posting_tasks(user, posting)
-            if role_may_use(user.role, "assessment:evaluate")
-            else [],
+            "evaluation_tasks": _evaluation_tasks(user, posting),
         },
     )
+
+
+def _evaluation_tasks(user, posting: Posting) -> list:
+    """The 考核评价 panel's rows (posting_tasks), read only when the posting
+    is in a round now collecting: that query's annotations, per source of
+    the user's role, cost more than all of the page's other queries, and most
+    postings are in no such round. The check shows nothing by itself."""
+    if not role_may_use(user.role, "assessment:evaluate"):
+        return []
+    if not posting.assessments.filter(round__status=Round.Status.COLLECTING).exists():
+        return []
+    return posting_tasks(user, posting)
 
 
 def _notes_and_locks(posting: Posting, user) -> tuple[list, list]:

@@ -481,6 +481,8 @@ class Posting(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "midterm_date"]),
+            # The home page's "ending soon": active postings by planned end.
+            models.Index(fields=["status", "planned_end_date"], name="posting_ending"),
             # The lists' default order: the first page is an index walk.
             models.Index(fields=["-start_date", "-id"], name="posting_newest_first"),
             # Counts per status and kind in scope read this index, not the rows.

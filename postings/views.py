@@ -1,23 +1,22 @@
 from collections import Counter
-from dataclasses import replace
 from functools import partial
 from typing import NamedTuple
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef, Q
-from django.http import Http404, HttpResponse, QueryDict
+from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header, urlencode
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 import audit
 from cadres.models import Rank
 from cadres.policy import role_may_use
-from guazhi.excel import XLSX_CONTENT_TYPE
+from guazhi.excel import in_background, xlsx_response
 from guazhi.forms import submit
 from guazhi.http import AuthenticatedHttpRequest
 from guazhi.listing import (
@@ -192,20 +191,40 @@ def posting_rows(values) -> list[PostingRow]:
 
 def posting_export(request: AuthenticatedHttpRequest):
     _form, qs, _sort = _filtered_postings(request)
+    rows = qs.count()
+    if queued := in_background(request, "roster", rows):
+        return queued
     body = exports.posting_roster(qs)
     audit.record(
         request,
         "export",
         target=_("挂职名册"),
         details={"filters": audit.query_of(request)},
-        rows=qs.count(),
+        rows=rows,
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response = HttpResponse(body, content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=f"挂职名册-{stamp}.xlsx"
+    return xlsx_response(body, f"挂职名册-{stamp}.xlsx")
+
+
+def batch_export(request: AuthenticatedHttpRequest, pk: int):
+    """The batch summary (candidates, selected, placed; postings by kind and
+    status), counting only what the user may see, as the batch page does."""
+    batch = get_object_or_404(
+        Batch.objects.visible_to(request.user).select_related("unit"), pk=pk
     )
-    return response
+    nominations = Nomination.objects.visible_to(request.user).filter(batch=batch)
+    postings = Posting.objects.visible_to(request.user).filter(batch=batch)
+    body = exports.batch_summary(batch, nominations=nominations, postings=postings)
+    audit.record(
+        request,
+        "export",
+        target=_("批次汇总：%(name)s（#%(pk)s）")
+        % {"name": batch.name, "pk": batch.pk},
+        details={"filters": audit.query_of(request)},
+        rows=nominations.count() + postings.count(),
+    )
+    stamp = timezone.localtime().strftime("%Y%m%d")
+    return xlsx_response(body, f"批次汇总-{batch.name}-{stamp}.xlsx")
 
 
 @require_http_methods(["GET", "POST"])
@@ -424,7 +443,11 @@ def batch_detail(request: AuthenticatedHttpRequest, pk: int):
         if status != Posting.Status.WITHDRAWN:  # a withdrawn one frees its place
             used[post] += n
     # Ranks need every score; only the page's nominations are read in full.
-    scores = nominations.values_list("pk", "exam_score", "interview_score", named=True)
+    scores = list(
+        nominations.values_list(
+            "pk", "exam_score", "interview_score", "decision", named=True
+        )
+    )
     ranking = paginate(request, services.competitive_ranking(batch, scores))
     # The page's ids come from the scoped query above: reading them needs no
     # second scope check.
@@ -433,10 +456,9 @@ def batch_detail(request: AuthenticatedHttpRequest, pk: int):
         .select_related("cadre__unit", "decided_by")
         .in_bulk([r.nomination.pk for r in ranking])
     )
-    ranking.object_list = [
-        replace(r, nomination=rows[r.nomination.pk]) for r in ranking
-    ]
-    _label_nominations([r.nomination for r in ranking], batch, postings)
+    ranking.object_list = _nomination_rows(
+        [(r, rows[r.nomination.pk]) for r in ranking], batch, postings
+    )
     # The posts and the postings are secondary here: shorter pages.
     side_page_size = min(ranking.paginator.per_page, 20)
     posts = paginate(
@@ -450,7 +472,8 @@ def batch_detail(request: AuthenticatedHttpRequest, pk: int):
     live = postings.exclude(status=Posting.Status.WITHDRAWN)
     total = sum(n for status, n in counts.items() if status != Posting.Status.WITHDRAWN)
     selected = nominations.filter(decision=Nomination.Decision.SELECTED)
-    explained = _postings_beyond_selection(live, selected, total)
+    n_selected = sum(1 for s in scores if s.decision == Nomination.Decision.SELECTED)
+    explained = _postings_beyond_selection(live, selected, total, n_selected)
     chosen = Nomination.objects.filter(
         batch=batch, cadre=OuterRef("cadre_id"), decision=Nomination.Decision.SELECTED
     )
@@ -463,7 +486,7 @@ def batch_detail(request: AuthenticatedHttpRequest, pk: int):
         count=total,
         param="postings_page",
     )
-    statuses = dict(Posting.Status.choices)
+    statuses = {value: str(label) for value, label in Posting.Status.choices}
     for posting in postings:
         posting.url = reverse("postings:detail", args=[posting.pk])
         posting.status_label = statuses.get(posting.status, posting.status)
@@ -507,11 +530,13 @@ DECISION_BADGES = {
 }
 
 
-def _postings_beyond_selection(postings, selected, total: int) -> dict | None:
-    """Why the batch holds more postings than selected candidates, when it
-    does: postings of cadres it did not select (registered by hand), and
-    further postings of a selected cadre."""
-    n_selected = selected.count()
+def _postings_beyond_selection(
+    postings, selected, total: int, n_selected: int
+) -> dict | None:
+    """Why the batch holds more postings than selected candidates (n_selected
+    of them, counted from the scores already read), when it does: postings of
+    cadres it did not select (registered by hand), and further postings of a
+    selected cadre."""
     if total <= n_selected:
         return None
     mine = postings.filter(cadre_id__in=selected.values("cadre_id"))
@@ -524,15 +549,23 @@ def _postings_beyond_selection(postings, selected, total: int) -> dict | None:
     }
 
 
-def _label_nominations(nominations, batch: Batch, postings) -> None:
-    """Display labels and URLs of the ranking's rows, the labels looked up in
-    dicts made once per page (a get_FOO_display() per cell translates every
-    choice each time). A nomination with a posting in the batch offers the
-    posting, if the user may see it, instead of a by-hand proposal."""
-    ranks = dict(Rank.choices)
-    sources = dict(Nomination.Source.choices)
-    decisions = dict(Nomination.Decision.choices)
-    cadre_ids = [n.cadre_id for n in nominations]
+def _score_text(value) -> str:
+    """A score as the score form shows it: unlocalized, "" when not entered."""
+    return "" if value is None else f"{value:f}"
+
+
+def _nomination_rows(ranked, batch: Batch, postings) -> list[dict]:
+    """The ranking table's rows, (RankedNomination, its nomination read in
+    full) each, as plain values: a dict is the template's quickest lookup,
+    and 50 rows of some 30 cells each are most of the page. The labels are
+    looked up in dicts made once per page (a get_FOO_display() per cell
+    translates every choice each time; the labels are lazy, so translated
+    here, once). A nomination with a posting in the batch offers the posting,
+    if the user may see it, instead of a by-hand proposal."""
+    ranks = {value: str(label) for value, label in Rank.choices}
+    sources = {value: str(label) for value, label in Nomination.Source.choices}
+    decisions = {value: str(label) for value, label in Nomination.Decision.choices}
+    cadre_ids = [n.cadre_id for _r, n in ranked]
     # Any posting in the batch fixes the decision (nomination_decide), seen or
     # not, but a withdrawn one, which frees the candidate.
     posted = set(
@@ -545,25 +578,45 @@ def _label_nominations(nominations, batch: Batch, postings) -> None:
         .order_by("start_date", "pk")
         .values_list("cadre_id", "pk")
     )
-    for n in nominations:
-        n.posted = n.cadre_id in posted
-        n.posting_url = (
-            reverse("postings:detail", args=[seen[n.cadre_id]])
-            if n.cadre_id in seen
-            else ""
-        )
-        n.rank_label = ranks.get(n.cadre.rank, n.cadre.rank)
-        n.source_label = sources.get(n.source, n.source)
-        n.decision_label = decisions.get(n.decision, n.decision)
-        n.decision_badge = DECISION_BADGES.get(n.decision, "text-bg-light")
-        n.cadre_url = reverse("cadres:detail", args=[n.cadre_id])
-        n.score_url = reverse("postings:nomination_score", args=[n.pk])
-        n.decide_url = reverse("postings:nomination_decide", args=[n.pk])
+    return [
+        {
+            "pk": n.pk,
+            "rank": "—" if r.rank is None else r.rank,
+            "total": "—" if r.total is None else f"{r.total:f}",
+            "cadre_id": n.cadre_id,
+            "cadre": n.cadre.name,
+            "cadre_url": reverse("cadres:detail", args=[n.cadre_id]),
+            "is_reserve": n.cadre.is_reserve,
+            "unit": n.cadre.unit.name,
+            "unit_id": n.cadre.unit_id,
+            "speciality": n.cadre.speciality,
+            "rank_label": ranks.get(n.cadre.rank, n.cadre.rank),
+            "source_label": sources.get(n.source, n.source),
+            "recommender": n.recommender,
+            "score_url": reverse("postings:nomination_score", args=[n.pk]),
+            "exam_score": _score_text(n.exam_score),
+            "interview_score": _score_text(n.interview_score),
+            "decision": n.decision,
+            "decision_label": decisions.get(n.decision, n.decision),
+            "decision_badge": DECISION_BADGES.get(n.decision, "text-bg-light"),
+            "decision_reason": n.decision_reason,
+            "decided_by": str(n.decided_by) if n.decided_by else "",
+            "decide_url": reverse("postings:nomination_decide", args=[n.pk]),
+            "posted": n.cadre_id in posted,
+            "posting_url": (
+                reverse("postings:detail", args=[seen[n.cadre_id]])
+                if n.cadre_id in seen
+                else ""
+            ),
+        }
+        for r, n in ranked
+    ]
 
 
 def _label_posts(posts, used) -> None:
-    kinds = dict(OpenPost._meta.get_field("kind").choices)
-    categories, ranks = dict(PostCategory.choices), dict(Rank.choices)
+    kinds = {v: str(label) for v, label in OpenPost._meta.get_field("kind").choices}
+    categories = {value: str(label) for value, label in PostCategory.choices}
+    ranks = {value: str(label) for value, label in Rank.choices}
     for post in posts:
         post.used = used[post.pk]
         post.kind_label = kinds.get(post.kind, post.kind)

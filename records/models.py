@@ -567,6 +567,9 @@ class Warning(PostingRecord):  # the glossary's name; shadows the builtin here o
                 violation_error_message=_("撤销预警须写明理由。"),
             ),
         ]
+        # The home page's "new warnings" (created in the last days, newest
+        # first) walk this index instead of every warning.
+        indexes = [models.Index(fields=["created_at"], name="warning_created")]
 
     def __str__(self):
         return f"{self.get_level_display()}（{self.get_dimension_display()}）"

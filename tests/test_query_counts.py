@@ -456,6 +456,10 @@ def test_the_dossier_runs_the_same_queries_for_5_and_500_records(
         assert len(response.context["entries"]) == 500 + 2 + 2  # + notes, symposia
     else:
         assert response.context["page_obj"].paginator.count == 504
+        # bench/pages.py's budget: session, user, the navbar's badge, the
+        # cadre, then the postings, a query per record kind (the symposia with
+        # their other attendees), the report files and the month locks.
+        assert five <= 20, f"{page}: {five} queries"
     assert five_hundred == five, f"{page}: {five} queries for 5, {five_hundred} for 500"
 
 

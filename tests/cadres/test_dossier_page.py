@@ -469,8 +469,9 @@ def test_the_dossier_page_runs_a_fixed_number_of_queries(
     url = reverse("cadres:detail", args=[world.a.cadre.pk])
     client.get(url)
     # session, user, the cadre, its postings; one query per record kind (12:
-    # logs, notes, reports, talks, symposia, trainings, commendations, visits,
-    # support needs, warnings, appraisals, assessments); the report files, the
-    # symposia's attendees, the month locks over the notes; the unread badge.
-    with django_assert_num_queries(20):
+    # logs, notes, reports, talks, symposia with their other attendees,
+    # trainings, commendations, visits, support needs, warnings, appraisals,
+    # assessments); the report files, the month locks over the notes; the
+    # unread badge.
+    with django_assert_num_queries(19):
         assert client.get(url).status_code == 200
