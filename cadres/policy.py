@@ -129,7 +129,55 @@ URL_POLICY: dict[str, frozenset | str] = {
     "postings:notifications": ANY,
     "postings:notification_read": ANY,
     "postings:notifications_read_all": ANY,
+    # the notification centre (issue 18): each user's own
+    "notifications:centre": ANY,
+    "notifications:read": ANY,
+    "notifications:read_all": ANY,
+    "notifications:preferences": ANY,
 }
+
+# Excel import (issue 19): org staff within their jurisdiction, admins
+URL_POLICY.update(
+    {
+        "imports:index": ORG,
+        "imports:template": ORG,
+        "imports:preview": ORG,
+        "imports:commit": ORG,
+        "imports:status": ORG,
+        "imports:errors": ORG,
+        # an imported account's one-time link to set its first password
+        "imports:first_password": PUBLIC,
+    }
+)
+
+# Exports (issue 20): the cadre list, a batch's summary, overdue obligations;
+# large ones run in the background, their pages for whoever may export
+URL_POLICY.update(
+    {
+        "cadres:export": ORG,
+        "postings:batch_export": ORG,
+        "obligations:overdue_export": ORG,
+        "exports:list": ORG,
+        "exports:status": ORG,
+        "exports:download": ORG,
+    }
+)
+
+# Statistics (issue 21): org staff within their jurisdiction, admins
+URL_POLICY.update(
+    {
+        "analytics:structure": ORG,
+        "analytics:structure_export": ORG,
+        "analytics:effect": ORG,
+        "analytics:effect_export": ORG,
+        "analytics:records": ORG,
+        "analytics:exchange": ORG,
+        "analytics:exchange_export": ORG,
+        "analytics:exchange_names": ORG,
+        "analytics:exchange_create": ORG,
+        "analytics:exchange_history": ORG,
+    }
+)
 
 # Namespaces handed over whole: Django's admin checks staff status itself.
 NAMESPACE_POLICY: dict[str, frozenset | str] = {"admin": frozenset({Role.ADMIN})}

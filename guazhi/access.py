@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from cadres.policy import PUBLIC, policy_for, role_may_use
-from postings.models import Reminder
+from notifications.services import unread_count
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,9 @@ NAV_ITEMS = [
     ("cadres:note_list", _("月小结")),
     ("assessment:round_list", _("考核")),
     ("assessment:my_tasks", _("待评价")),
+    ("analytics:structure", _("统计分析")),
     ("cadres:unit_tree", _("单位")),
+    ("imports:index", _("导入")),
     ("admin:index", _("系统管理")),
 ]
 
@@ -94,7 +96,7 @@ def navigation(request: HttpRequest) -> dict:
         return {}
     # The badge on every page: a count, never cached (the reminders' scope
     # follows their postings).
-    unread = Reminder.objects.unread().count_visible(user)
+    unread = unread_count(user)
     return {
         "nav_items": nav_items(request, user.role),
         "unread_reminders": unread,

@@ -152,10 +152,18 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "cadres",
     "postings",
+    # Excel import (issue 19): units, cadres, postings, users, from rosters.
+    "imports",
     "records",
     "obligations",
     "assessment",
+    # Reminders that reach people (issue 18): the ladder over the obligations.
+    "notifications",
     "portal",
+    # Statistics (issue 21): the structure and effect pages, exchange (rule 13).
+    "analytics",
+    # Exports in the background (issue 20): above the pages whose exports it runs.
+    "exports",
     # On top, importing no app: start-up checks (defusedxml), backup and restore.
     "ops",
 ]
@@ -341,6 +349,12 @@ EMAIL_BACKEND = envstr(
 EMAIL_HOST = envstr("EMAIL_HOST", "localhost")
 EMAIL_PORT = envint("EMAIL_PORT", "25")
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "guazhi@localhost")
+EMAIL_HOST_USER = envstr("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "0")
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", "30")
+# The site's address as users reach it: the links in reminder emails.
+SITE_URL = envstr("SITE_URL", "http://localhost:8000")
 
 # --- Celery -----------------------------------------------------------------
 
@@ -392,14 +406,17 @@ else:
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
+# The queue tasks go to when no route names one (a test worker's own queue).
+CELERY_TASK_DEFAULT_QUEUE = envstr("CELERY_TASK_DEFAULT_QUEUE", "celery")
+# A failed reminder email is retried after this many seconds, doubling each
+# time (at most ten minutes, under the broker's visibility timeout).
+NOTIFICATION_RETRY_SECONDS = envint("NOTIFICATION_RETRY_SECONDS", "30")
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
-    "reminders-midterm-sweep": {
-        "task": "postings.tasks.sweep_midterm_reminders",
-        # Every hour; the sweep is idempotent, so a missed or doubled run is harmless.
-        "schedule": 3600.0,
-    },
+    # The mid-term reminders (postings.tasks) gave way to the reminder ladder
+    # (notifications), whose daily entry a data migration creates
+    # (notifications/migrations/0002) so that admins may change its time.
     "assessment-propose-rounds": {
         "task": "assessment.tasks.propose_rounds",
         # Every six hours; idempotent (a posting already in a round of the kind
@@ -410,6 +427,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "audit.tasks.purge_expired",
         # Daily; removes only rows past AUDIT_RETENTION_DAYS, so a missed or
         # doubled run is harmless.
+        "schedule": 24 * 3600.0,
+    },
+    "exports-expire": {
+        "task": "exports.tasks.expire_exports",
+        # Daily; removes only the files of exports older than a day, so a
+        # missed or doubled run is harmless.
         "schedule": 24 * 3600.0,
     },
     "obligations-sweep": {
@@ -474,6 +497,53 @@ GUAZHI_BALLOT_RATE_LIMIT = (
 CONSTANCE_BACKEND = "constance.backends.database.DatabaseBackend"
 CONSTANCE_SUPERUSER_ONLY = True  # system administrators only
 CONSTANCE_ADDITIONAL_FIELDS = {
+    # Years in one post before an exchange is due, 1 to 30 (rule 13).
+    "exchange_years": [
+        "django.forms.IntegerField",
+        {
+            "min_value": 1,
+            "max_value": 30,
+            "widget": "django.forms.NumberInput",
+            "widget_kwargs": {"attrs": {"min": 1, "max": 30}},
+        },
+    ],
+    # Which exchange kinds count toward the targets (analytics.models).
+    "exchange_kinds": [
+        "django.forms.RegexField",
+        {
+            "regex": r"^\s*(exchange|rotation|secondment)(\s*,\s*(exchange|rotation|secondment))*\s*$"
+        },
+    ],
+    # A share in per cent, 0 to 100.
+    "percent": [
+        "django.forms.IntegerField",
+        {
+            "min_value": 0,
+            "max_value": 100,
+            "widget": "django.forms.NumberInput",
+            "widget_kwargs": {"attrs": {"min": 0, "max": 100}},
+        },
+    ],
+    # Rows of one import file (imports/): 10 to 100,000.
+    "import_rows": [
+        "django.forms.IntegerField",
+        {
+            "min_value": 10,
+            "max_value": 100_000,
+            "widget": "django.forms.NumberInput",
+            "widget_kwargs": {"attrs": {"min": 10, "max": 100_000}},
+        },
+    ],
+    # Rows above which an export runs in the background (exports/): 10 to 1,000,000.
+    "export_rows": [
+        "django.forms.IntegerField",
+        {
+            "min_value": 10,
+            "max_value": 1_000_000,
+            "widget": "django.forms.NumberInput",
+            "widget_kwargs": {"attrs": {"min": 10, "max": 1_000_000}},
+        },
+    ],
     # A number of days, 0 to a year.
     # How many failed logins, 1 to 1000.
     "failures": [
@@ -556,6 +626,11 @@ CONSTANCE_ADDITIONAL_FIELDS = {
             "widget_kwargs": {"attrs": {"min": 1, "max": 72}},
         },
     ],
+    # A reminder ladder (notifications/ladder.py): steps such as 提前14, 逾期3,
+    # 组织部7, 派出单位14, separated by commas; empty for none.
+    # A reminder ladder, checked by notifications.ladder.parse (the rule's one
+    # definition): steps such as 提前14, 逾期3, 组织部7, 派出单位14.
+    "ladder": ["notifications.forms.LadderField", {"required": False}],
     "retention_days": [
         "django.forms.IntegerField",
         {
@@ -566,7 +641,75 @@ CONSTANCE_ADDITIONAL_FIELDS = {
         },
     ],
 }
+# The obligation kinds (obligations/kinds.py, assessment/obligations.py) and
+# their default reminder ladders.
+_NOTIFY_LADDER = "提前14,提前3,逾期3,组织部7,派出单位14"
+_NOTIFY_KINDS = (
+    ("default", "其他类型（默认）", _NOTIFY_LADDER),
+    ("monthly_note", "月小结", "提前3,逾期3,组织部7,派出单位14"),
+    ("work_log", "日记录", "逾期1,组织部7"),
+    ("report_semiannual", "半年书面汇报", _NOTIFY_LADDER),
+    ("report_research", "调研报告", _NOTIFY_LADDER),
+    ("report_final_summary", "期满工作总结", _NOTIFY_LADDER),
+    ("report_self_review", "述职报告", _NOTIFY_LADDER),
+    ("appraisal", "组织鉴定", _NOTIFY_LADDER),
+    ("follow_up_visit", "回访", _NOTIFY_LADDER),
+    ("support_need", "后勤保障需求待解决", "提前3,逾期3,组织部7"),
+    ("midterm_assessment", "中期考核", _NOTIFY_LADDER),
+    ("final_assessment", "期满考核", _NOTIFY_LADDER),
+    ("annual_review", "年度考核", _NOTIFY_LADDER),
+    ("host_evaluation", "接收单位评价", _NOTIFY_LADDER),
+    ("org_evaluation", "组织部评价", _NOTIFY_LADDER),
+    ("ballot_turnout", "民主测评参与率未达标", "逾期3,组织部7"),
+)
 CONSTANCE_CONFIG = {
+    # Exchange of cadres long in one post (issue 21, DOMAIN rule 13, seed 003;
+    # analytics/services.py exchange_report).
+    "EXCHANGE_YEARS": (
+        10,
+        "在同一职位任职满多少年的干部应当交流（1–30 年；种子文件003：满十年）。",
+        "exchange_years",
+    ),
+    "EXCHANGE_COUNTED_KINDS": (
+        "exchange,rotation",
+        "哪些交流方式计入交流比例，用英文逗号分隔：exchange（交流）、"
+        "rotation（轮岗）、secondment（挂职）。",
+        "exchange_kinds",
+    ),
+    "EXCHANGE_TARGET_POWER_PCT": (
+        50,
+        "实权部门（管人、管钱、管物）领导职务干部的年度交流比例下限（%）。种子文件003：50%。",
+        "percent",
+    ),
+    "EXCHANGE_TARGET_LEADER_PCT": (
+        25,
+        "其他科级领导职务干部的年度交流比例下限（%）。种子文件003：25%。",
+        "percent",
+    ),
+    "EXCHANGE_TARGET_OTHER_PCT": (
+        30,
+        "其他职位干部的年度交流比例下限（%）。种子文件003：30%。",
+        "percent",
+    ),
+    # Excel import (issue 19, imports/).
+    "IMPORT_MAX_ROWS": (
+        10_000,
+        "每次导入的最多行数（10–100000 行）；超过的文件整个不予导入，请分成几个文件。",
+        "import_rows",
+    ),
+    "IMPORT_ASYNC_ROWS": (
+        500,
+        "超过多少行的导入在后台执行并显示进度条（10–100000 行）；"
+        "不超过的在确认后立即写入。",
+        "import_rows",
+    ),
+    # Exports (issue 20, guazhi/excel.py, exports/).
+    "EXPORT_BACKGROUND_ROWS": (
+        5000,
+        "超过多少行的导出在后台生成并显示进度条（10–1000000 行）；"
+        "生成的文件只供申请人本人下载，一天后自动删除。",
+        "export_rows",
+    ),
     # Obligations (issue 17, obligations/rules.py).
     "NOTE_DUE_DAY": (
         10,
@@ -641,6 +784,19 @@ CONSTANCE_CONFIG = {
         "登录后最长多少小时必须重新登录，无论期间是否在操作（1–72 小时）。",
         "session_hours",
     ),
+    # The reminder ladder (issue 18, notifications/ladder.py): per obligation
+    # kind; a kind not listed follows the default.
+    **{
+        f"NOTIFY_LADDER_{kind.upper()}": (
+            ladder,
+            f"“{label}”的提醒阶梯：以逗号分隔的提醒阶段。提前N＝到期前N天提醒责任人；"
+            "逾期N＝逾期N天再次提醒责任人；组织部N＝逾期N天提醒管辖组织部工作人员"
+            "（汇总为一份逾期清单）；派出单位N＝逾期N天提醒派出单位联系人。"
+            "天数 0–365，留空表示不提醒。",
+            "ladder",
+        )
+        for kind, label, ladder in _NOTIFY_KINDS
+    },
     "OTP_REQUIRED_FOR_STAFF": (
         False,
         "要求组织部工作人员和系统管理员启用两步验证（手机验证器）。"
@@ -649,6 +805,18 @@ CONSTANCE_CONFIG = {
     ),
 }
 CONSTANCE_CONFIG_FIELDSETS = (
+    (
+        "干部交流（统计分析）",
+        (
+            "EXCHANGE_YEARS",
+            "EXCHANGE_COUNTED_KINDS",
+            "EXCHANGE_TARGET_POWER_PCT",
+            "EXCHANGE_TARGET_LEADER_PCT",
+            "EXCHANGE_TARGET_OTHER_PCT",
+        ),
+    ),
+    ("Excel导入", ("IMPORT_MAX_ROWS", "IMPORT_ASYNC_ROWS")),
+    ("Excel导出", ("EXPORT_BACKGROUND_ROWS",)),
     (
         "待办事项与考核时限",
         (
@@ -670,6 +838,10 @@ CONSTANCE_CONFIG_FIELDSETS = (
         ),
     ),
     ("审计日志", ("AUDIT_RETENTION_DAYS",)),
+    (
+        "提醒阶梯",
+        tuple(f"NOTIFY_LADDER_{kind.upper()}" for kind, _l, _d in _NOTIFY_KINDS),
+    ),
     (
         "会话与两步验证",
         ("SESSION_IDLE_MINUTES", "SESSION_ABSOLUTE_HOURS", "OTP_REQUIRED_FOR_STAFF"),

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 import cadres.otp
 import cadres.urls
+import imports.urls
 import portal.home
 import portal.urls
 import postings.urls
@@ -41,5 +42,12 @@ urlpatterns = [
         "obligations/",
         include((portal.urls.obligation_urlpatterns, "obligations")),
     ),
+    path("notifications/", include("notifications.urls")),
+    # Excel import (issue 19), with the one-time link of an imported account.
+    path("imports/", include(imports.urls)),
+    # Exports in the background (issue 20): each job is its requester's alone.
+    path("exports/", include("exports.urls")),
+    # Statistics (issue 21): 挂职结构, 工作成效, 干部交流.
+    path("analytics/", include("analytics.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -190,7 +190,9 @@ def started_postings(window: Window) -> list[PostingDates]:
                 Q(status=Posting.Status.ACTIVE)
                 | Q(ended_on__gte=add_months(window.since, -months))
             )
-        return [PostingDates(*row) for row in qs.order_by().values_list(*_POSTING_FIELDS)]
+        return [
+            PostingDates(*row) for row in qs.order_by().values_list(*_POSTING_FIELDS)
+        ]
 
     return window.cached("started_postings", load)
 

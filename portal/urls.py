@@ -6,6 +6,7 @@ from . import views, views_notes, views_obligations
 # are: the cadre pages under /cadres/, the posting page under /postings/.
 cadre_urlpatterns = [
     path("", views.cadre_list, name="list"),
+    path("export.xlsx", views.cadre_export, name="export"),
     path("new/", views.cadre_create, name="create"),
     path("me/", views.my_dossier, name="my_dossier"),
     path("<int:pk>/", views.cadre_detail, name="detail"),
@@ -23,6 +24,7 @@ posting_urlpatterns = [
 # The "obligations" namespace (/obligations/), composed in guazhi/urls.py.
 obligation_urlpatterns = [
     path("", views_obligations.obligation_list, name="list"),
+    path("overdue.xlsx", views_obligations.overdue_export, name="overdue_export"),
     path("<int:pk>/waive/", views_obligations.obligation_waive, name="waive"),
     path("compliance/", views_obligations.jurisdiction_compliance, name="compliance"),
     path("notes/", views_obligations.note_compliance, name="note_compliance"),

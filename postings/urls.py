@@ -20,6 +20,7 @@ urlpatterns = [
     path("batches/new/", views.batch_create, name="batch_create"),
     path("batches/<int:pk>/", views.batch_detail, name="batch_detail"),
     path("batches/<int:pk>/edit/", views.batch_edit, name="batch_edit"),
+    path("batches/<int:pk>/summary.xlsx", views.batch_export, name="batch_export"),
     path("batches/<int:pk>/nominations/", views.nomination_add, name="nomination_add"),
     path("batches/<int:pk>/posts/", views.open_post_add, name="open_post_add"),
     path("batches/<int:pk>/placement/", views.placement, name="placement"),

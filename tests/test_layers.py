@@ -16,10 +16,14 @@ LAYERS = [
     "audit",
     "cadres",
     "postings",
+    "imports",
     "records",
     "obligations",
     "assessment",
+    "notifications",
     "portal",
+    "analytics",
+    "exports",
     "ops",
 ]
 # guazhi modules an app may use: they import no app.

@@ -105,7 +105,56 @@ OUT_OF_SCOPE_KWARGS: dict[str, Callable[[Side], dict]] = {
     },
     # obligations (待办事项): an open one of the side's posting
     "obligations:waive": lambda side: {"pk": _record(side, "obligation").pk},
+    # the notification centre: the side's host leader's reminder of its note
+    "notifications:read": lambda side: {"pk": _record(side, "notification").pk},
+    # Excel import: an upload is its uploader's alone (the side's org staff)
+    "imports:preview": lambda side: {"pk": _import_job_of(side).pk},
+    "imports:commit": lambda side: {"pk": _import_job_of(side).pk},
+    "imports:status": lambda side: {"pk": _import_job_of(side).pk},
+    "imports:errors": lambda side: {"pk": _import_job_of(side).pk},
+    # exports: a batch's summary; a background export is its requester's alone
+    "postings:batch_export": lambda side: {"pk": _batch_of(side).pk},
+    "exports:status": lambda side: {"pk": _export_job_of(side).pk},
+    "exports:download": lambda side: {"pk": _export_job_of(side).pk},
+    # statistics: a cadre's exchange records (干部交流)
+    "analytics:exchange_history": lambda side: {"pk": side.cadre.pk},
 }
+
+
+def _export_job_of(side: Side):
+    """A finished background export of the side's org staff, file and all."""
+    from django.core.files.base import ContentFile
+
+    from exports.models import ExportJob
+
+    made = side.__dict__.setdefault("export_jobs", {})
+    if "job" not in made:
+        job = ExportJob(
+            user=_org_staff_of(side),
+            kind="roster",
+            status="done",
+            filename="挂职名册.xlsx",
+        )
+        job.file.save("scope.xlsx", ContentFile(b"PK"), save=False)
+        job.save()
+        made["job"] = job
+    return made["job"]
+
+
+def _import_job_of(side: Side):
+    """An upload by the side's org staff: the cadre template, no rows."""
+    from imports.models import ImportJob
+    from imports.workbooks import template
+
+    made = side.__dict__.setdefault("import_jobs", {})
+    if "job" not in made:
+        made["job"] = ImportJob.objects.create(
+            user=_org_staff_of(side),
+            kind="cadres",
+            filename="干部.xlsx",
+            data=template("cadres"),
+        )
+    return made["job"]
 
 
 def _org_staff_of(side: Side):
@@ -138,7 +187,25 @@ RECORD_MAKERS: dict[str, Callable[[Side], object]] = {
     "support": lambda side: SupportNeedFactory(posting=side.posting),
     "warning": lambda side: WarningFactory(posting=side.posting),
     "obligation": lambda side: _open_obligation(side.posting),
+    "notification": lambda side: _notification_of(side),
 }
+
+
+def _notification_of(side: Side):
+    """The side's host leader reminded of the side's open obligation."""
+    from notifications.models import Notification
+
+    obligation = _record(side, "obligation")
+    return Notification.objects.create(
+        obligation=obligation,
+        step="after3",
+        audience="owner",
+        step_on=obligation.due_on,
+        recipient=side.note.author,
+        channel="app",
+        status="sent",
+        sent_at=obligation.created_at,
+    )
 
 
 def _open_obligation(posting) -> Obligation:
@@ -246,6 +313,7 @@ LIST_PAGES = [
     "obligations:list",
     "obligations:note_compliance",
     "obligations:compliance",
+    "notifications:centre",
 ]
 
 

@@ -72,9 +72,22 @@ URL_OBJECT: dict[str, str] = {
             "postings:nomination_add",
             "postings:open_post_add",
             "postings:placement",
+            "postings:batch_export",
         ],
         "batch",
     ),
+    # a background export is its requester's alone (tests/exports/)
+    "exports:status": "export job",
+    "exports:download": "export job",
+    # an upload is its uploader's alone (tests/imports/)
+    **dict.fromkeys(
+        ["imports:preview", "imports:commit", "imports:status", "imports:errors"],
+        "import job",
+    ),
+    # a reminder of the ladder follows its obligation's posting
+    "notifications:read": "posting",
+    # a cadre's exchange records follow the cadre
+    "analytics:exchange_history": "cadre",
     "postings:nomination_score": "nomination",
     "postings:nomination_decide": "nomination",
     "assessment:template_detail": "template",
@@ -116,8 +129,21 @@ LIST_PAGES = [
     "obligations:list",
     "obligations:note_compliance",
     "obligations:compliance",
+    "notifications:centre",
+    "analytics:structure",
+    "analytics:effect",
+    "analytics:exchange",
+    "exports:list",
 ]
-EXPORTS = ["postings:export", "obligations:note_compliance_export"]
+EXPORTS = [
+    "postings:export",
+    "obligations:note_compliance_export",
+    "cadres:export",
+    "obligations:overdue_export",
+    "analytics:structure_export",
+    "analytics:effect_export",
+    "analytics:exchange_export",
+]
 
 
 def test_every_object_url_is_classified_by_parent():
@@ -237,6 +263,7 @@ def cadre_out_of_batch_scope(world, personas, tree) -> dict[str, Hidden]:
                 ("postings:batch_detail", {"pk": batch.pk}),
                 ("postings:placement", {"pk": batch.pk}),
                 ("postings:batch_edit", {"pk": batch.pk}),
+                ("postings:batch_export", {"pk": batch.pk}),
             ],
         )
     return hidden

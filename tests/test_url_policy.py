@@ -31,6 +31,7 @@ ADMIN_OWN_REFUSALS = {
             "extension",
             "assignment",
             "ruleoverride",
+            "reminder",
         )
     },
     **{
@@ -39,6 +40,10 @@ ADMIN_OWN_REFUSALS = {
     },
     "admin:audit_entry_add": "the audit trail is written by the app, never by hand",
     "admin:obligations_obligation_add": "obligations are made by the sweep and closed by the records that fulfil them",
+    **{
+        f"admin:notifications_{model}_add": "the reminder sweep writes them (issue 18)"
+        for model in ("notification", "sweeprun", "userwithoutemail")
+    },
 }
 
 
@@ -104,6 +109,8 @@ def test_public_urls_are_only_the_login_page_the_health_check_and_the_ballot():
     assert sorted(n for n, p in URL_POLICY.items() if p == PUBLIC) == [
         "assessment:ballot_entry",
         "healthz",
+        # an imported account's one-time link to set its first password
+        "imports:first_password",
         "login",
     ]
 
@@ -184,7 +191,9 @@ NAV_EXPECTED = {
         "/cadres/notes/",
         "/assessment/rounds/",
         "/assessment/tasks/",
+        "/analytics/",
         "/cadres/units/",
+        "/imports/",
     ],
     "host_a": ["/", "/cadres/", "/postings/", "/cadres/notes/", "/assessment/tasks/"],
     "home_a": ["/", "/cadres/", "/postings/", "/cadres/notes/"],
@@ -196,7 +205,9 @@ NAV_EXPECTED = {
         "/postings/batches/",
         "/cadres/notes/",
         "/assessment/rounds/",
+        "/analytics/",
         "/cadres/units/",
+        "/imports/",
     ],
 }
 
