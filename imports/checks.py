@@ -841,7 +841,7 @@ def check_users(rows: list[Row], *, user, mapping, preview: Preview) -> None:
     }
     cadres: dict[str, Cadre] = {}
     for chunk in _chunks(list(numbers)):
-        found = Cadre.objects.filter(id_number__in=chunk)
+        found = Cadre.objects.filter(id_number__in=chunk).select_related("unit")
         cadres.update((c.id_number, c) for c in cadres_visible_to(user, found))
     accounts = {
         u.cadre_id: u.username
@@ -888,6 +888,23 @@ def check_users(rows: list[Row], *, user, mapping, preview: Preview) -> None:
             row.error("干部身份证号", _("挂职干部账号必须填写干部身份证号。"))
         if role == Role.ADMIN and user.role != Role.ADMIN:
             row.error("角色", _("只有系统管理员能导入系统管理员账号。"))
+        # A cadre's account acts as the cadre and sees every posting of theirs:
+        # org staff open one only for a cadre of their own units, not for one
+        # they merely host (who is another jurisdiction's to manage).
+        if (
+            role == Role.CADRE
+            and cadre is not None
+            and user.role != Role.ADMIN
+            and not cadre.unit.path.startswith(user.unit.path)
+        ):
+            row.error(
+                "干部身份证号",
+                _(
+                    "该干部的所在单位（%(unit)s）不在您的管辖范围内：只能为本管辖"
+                    "范围内单位的干部开设账号，请由其所在地组织部或系统管理员办理。"
+                )
+                % {"unit": cadre.unit.name},
+            )
         if role == Role.CADRE and unit is None and cadre is not None:
             unit = cadre.unit if cadre.unit_id in scope else None
         target = existing.get(username) if username else None
@@ -916,6 +933,21 @@ def check_users(rows: list[Row], *, user, mapping, preview: Preview) -> None:
         if target is not None:
             plan.target = target
             plan.changes = _changes(row, target, data, labels)
+            # Users are the admins' to manage (DOMAIN.md, roles): org staff
+            # bring new accounts in, and an account already there may only
+            # come back unchanged, so that nobody redirects a colleague's
+            # reminders or changes their role from a file.
+            if plan.changes and user.role != Role.ADMIN:
+                row.error(
+                    "用户名",
+                    _(
+                        "账号“%(username)s”已存在：修改已有账号（姓名、角色、单位、"
+                        "邮箱、干部）须由系统管理员在系统管理中办理。"
+                    )
+                    % {"username": username},
+                )
+                plan.action = ERROR
+                continue
         plan.data = {"username": username, **data}
 
 

@@ -314,3 +314,43 @@ def test_a_postings_file_is_checked_with_a_fixed_number_of_queries(org_a, tree):
         large = run(org_a, "postings", rows)
     assert small.errors == [] and large.errors == []
     assert len(few) == len(many), (len(few), len(many))
+
+
+@pytest.mark.django_db
+def test_org_staff_open_accounts_only_for_their_own_units_cadres(org_a, tree):
+    """A cadre of another county merely hosted in 甲县 is within 甲县's sight,
+    but an account acts as the cadre and sees all their postings: org staff
+    may not open one for them (the account and its first-password link would
+    reach the other county's postings). Admins may."""
+    from cadres.models import Role as Roles
+    from tests.factories import PostingFactory, UserFactory
+
+    guest = CadreFactory(id_number=id_for(7), name="王五", unit=tree.organ_b)
+    PostingFactory(
+        cadre=guest, sending_unit=tree.organ_b, receiving_unit=tree.township_a1
+    )
+    row = ["wangwu", "王五", "挂职干部", "", "ww@example.gov.cn", id_for(7)]
+    result = run(org_a, "users", [row])
+    assert problems(result) == [(2, "干部身份证号")]
+    assert "不在您的管辖范围内" in result.errors[0].message
+    with pytest.raises(services.ImportFailed):
+        commit(org_a, "users", [row])
+    assert not User.objects.filter(username="wangwu").exists()
+    admin = UserFactory(role=Roles.ADMIN, unit=None)
+    assert run(admin, "users", [row]).errors == []
+
+
+@pytest.mark.django_db
+def test_org_staff_cannot_change_an_existing_account_from_a_file(org_a, host_a, tree):
+    """Users are the admins' to manage: a file may bring new accounts and
+    name existing ones unchanged, never redirect a colleague's email or change
+    their role or unit."""
+    before = (host_a.email, host_a.role, host_a.unit_id)
+    changed = [host_a.username, "某某", "组织部工作人员", "甲县", "x@evil.example", ""]
+    result = run(org_a, "users", [changed])
+    assert problems(result) == [(2, "用户名")]
+    assert "须由系统管理员" in result.errors[0].message
+    with pytest.raises(services.ImportFailed):
+        commit(org_a, "users", [changed])
+    host_a.refresh_from_db()
+    assert (host_a.email, host_a.role, host_a.unit_id) == before
