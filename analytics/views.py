@@ -12,13 +12,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 import audit
-from cadres.models import Role
+from cadres.models import Role, Unit
 from guazhi.excel import xlsx_response
 from guazhi.forms import apply_errors
 from guazhi.http import AuthenticatedHttpRequest
 from guazhi.listing import page_context, paginate
 from postings.forms import PostingFilterForm
-from postings.models import Posting, cadres_in_jurisdiction, cadres_visible_to
+from postings.models import Posting, cadres_visible_to
 
 from . import effect, exports, services, structure
 from .forms import ExchangeFilterForm, ExchangeForm, StatsFilterForm
@@ -166,9 +166,13 @@ def _exchange(request: AuthenticatedHttpRequest):
     user, today = request.user, timezone.localdate()
     form = ExchangeFilterForm(request.GET or None, user=user)
     values = form.values(today)
+    # Rule 13 is about a jurisdiction's own cadre force: the cadres whose
+    # unit lies in it (a cadre another county merely hosts is counted there,
+    # not here, so that the counties' numbers add up to the city's).
     cadres = cadres_visible_to(user)
-    if values["within"]:
-        cadres = cadres_in_jurisdiction(values["within"], cadres)
+    home = values["within"] or (user.unit if user.role != Role.ADMIN else None)
+    if home is not None:
+        cadres = cadres.filter(unit__in=Unit.objects.subtree(home).values("pk"))
     sets = services.exchange_sets(
         cadres=cadres, year=values["year"], reference=values["reference"]
     )

@@ -198,3 +198,20 @@ def test_exchange_form_records_and_history_is_scoped(login, tree, org_a, org_b):
     history = reverse("analytics:exchange_history", args=[cadre.pk])
     assert "副镇长" in client.get(history).content.decode()
     assert login(org_b).get(history).status_code == 404
+
+
+def test_a_cadre_hosted_in_another_county_counts_only_at_home(
+    login, tree, org_a, org_b
+):
+    """Rule 13 counts a jurisdiction's own cadre force: a 乙县 cadre on a
+    posting in 甲县 is 乙县's to exchange, so the counties' numbers add up."""
+    from tests.factories import PostingFactory
+
+    guest = _cadre(tree.organ_b, since=dt.date(2010, 1, 1), name="欧阳客")
+    PostingFactory(
+        cadre=guest, sending_unit=tree.organ_b, receiving_unit=tree.township_a1
+    )
+    names = reverse("analytics:exchange_names")
+    query = {"set": "staying", "year": 2026, "reference": REF.isoformat()}
+    assert "欧阳客" not in login(org_a).get(names, query).content.decode()
+    assert "欧阳客" in login(org_b).get(names, query).content.decode()
