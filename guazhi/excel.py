@@ -194,10 +194,17 @@ def in_background(request, kind: str, rows: int):
     """The response that queued export `kind` as a background job when it has
     more rows than the EXPORT_BACKGROUND_ROWS setting, else None: the view
     then builds the file itself."""
-    from constance import config  # read at call time: a live setting
+    # Read at call time (a live setting), from the backend itself: the
+    # `config.NAME` proxy turns awaitable when an event loop runs in the thread.
+    from constance.utils import get_values_for_keys
 
     queue = _background.get(kind)
-    if queue is None or rows <= config.EXPORT_BACKGROUND_ROWS:
+    if queue is None:
+        return None
+    if (
+        rows
+        <= get_values_for_keys(["EXPORT_BACKGROUND_ROWS"])["EXPORT_BACKGROUND_ROWS"]
+    ):
         return None
     return queue(request, rows)
 

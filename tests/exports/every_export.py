@@ -78,7 +78,7 @@ def dirty_world(world) -> None:
         name=FORMULA_NAME
     )
     Posting.objects.filter(pk=world.a.posting.pk).update(title=DIRTY_TITLE)
-    TalkFactory(posting=world.a.posting, content="+谈心\x00谈话")
+    TalkFactory(posting=world.a.posting, content="+谈心\x01谈话")
     overdue_obligation(world.a.posting)
     overdue_obligation(world.b.posting)
 

@@ -7,7 +7,8 @@ as tests/integration/test_celery_worker.py."""
 import time
 
 import pytest
-from constance.test import override_config
+from constance import config
+from constance.utils import get_values_for_keys
 from django.urls import reverse
 
 from exports import tasks
@@ -48,8 +49,15 @@ def test_a_real_worker_writes_the_background_export(
         lambda pk: tasks.run_export.apply_async((pk,), queue=queue),
     )
     client = login(org_a)
-    with override_config(EXPORT_BACKGROUND_ROWS=10):
+    # Set through the backend, not override_config: under an event loop left
+    # running in this thread (the browser tests') reading `config.NAME` gives
+    # an awaitable proxy that override_config cannot store back.
+    before = get_values_for_keys(["EXPORT_BACKGROUND_ROWS"])["EXPORT_BACKGROUND_ROWS"]
+    config.EXPORT_BACKGROUND_ROWS = 10
+    try:
         response = client.get(reverse("postings:export"))
+    finally:
+        config.EXPORT_BACKGROUND_ROWS = before
     assert response.status_code == 302
     job = ExportJob.objects.get()
     deadline = time.monotonic() + 90
