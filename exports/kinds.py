@@ -11,7 +11,7 @@ from guazhi.excel import Sheet
 from portal import exports as portal_exports
 from portal.views import filtered_cadres
 from postings import exports as posting_exports
-from postings.views import _filtered_postings
+from postings.views import filtered_postings
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class Kind:
 
 
 def _roster(request) -> list[Sheet]:
-    _form, qs, _sort = _filtered_postings(request)
+    _form, qs, _sort = filtered_postings(request)
     return [posting_exports.roster_sheet(qs)]
 
 

@@ -65,7 +65,9 @@ POSTING_SORTS = {
 }
 
 
-def _filtered_postings(request: AuthenticatedHttpRequest):
+def filtered_postings(request: AuthenticatedHttpRequest):
+    """The postings in scope as the list's filters and sort select them: the
+    list, its export and the background export read the same rows."""
     form = PostingFilterForm(request.GET or None, user=request.user)
     scoped = Posting.objects.visible_to(request.user)
     # Both the list and the export read plain values (no select_related).
@@ -75,7 +77,7 @@ def _filtered_postings(request: AuthenticatedHttpRequest):
 
 
 def posting_list(request: AuthenticatedHttpRequest):
-    form, qs, sort = _filtered_postings(request)
+    form, qs, sort = filtered_postings(request)
     # Counts per status under every other filter, so each tab shows its number:
     # one GROUP BY status over the postings in scope.
     other_filters = form.filter(
@@ -190,7 +192,7 @@ def posting_rows(values) -> list[PostingRow]:
 
 
 def posting_export(request: AuthenticatedHttpRequest):
-    _form, qs, _sort = _filtered_postings(request)
+    _form, qs, _sort = filtered_postings(request)
     rows = qs.count()
     if queued := in_background(request, "roster", rows):
         return queued
