@@ -7,58 +7,18 @@ import datetime as dt
 
 import pytest
 
-from cadres import idcard
-from cadres.models import Cadre, Role, User
-from cadres.services import unit_create
+from cadres.models import User
 from guazhi.dates import add_months
 from notifications.models import Notification
 from notifications.services import sweep
 from obligations.models import Obligation
-from obligations.services import catch_up
-from postings.models import Posting
-from tests.e2e.pages import PASSWORD, login, logout
+from tests.e2e.pages import login, logout
 
 
 @pytest.fixture
-def posting(transactional_db):
-    city = unit_create(name="江州市", kind="region")
-    county = unit_create(name="清河县", kind="region", parent=city)
-    township = unit_create(name="柳湾镇", kind="township", parent=county)
-    organ = unit_create(name="清河县财政局", kind="organ", parent=county)
-    cadre = Cadre.objects.create(
-        name="林晓雯",
-        id_number=idcard.make("320581", dt.date(1988, 3, 14), 37, "F"),
-        gender="F",
-        birth_date=dt.date(1988, 3, 14),
-        unit=organ,
-        rank=2,
-    )
-    for username, role, unit in (
-        ("zzb", Role.ORG_STAFF, county),
-        ("lw", Role.HOST_LEADER, township),
-    ):
-        User.objects.create_user(
-            username, password=PASSWORD, role=role, unit=unit, last_name=username
-        )
-    today = dt.date.today()
-    # Begun in the month before last: that month's note is overdue by more
-    # than a week (due on day 10 of last month).
-    posting = Posting(
-        cadre=cadre,
-        kind=Posting.Kind.DOWNWARD,
-        sending_unit=organ,
-        receiving_unit=township,
-        title="乡镇长助理",
-        start_date=add_months(today.replace(day=1), -2),
-        planned_end_date=today + dt.timedelta(days=300),
-        status=Posting.Status.ACTIVE,
-        created_by=User.objects.get(username="zzb"),
-    )
-    posting.set_midterm_date()
-    posting.save()
-    catch_up(today)
-    sweep(today)  # beat's daily run
-    return posting
+def posting(note_owing_posting):
+    sweep(dt.date.today())  # beat's daily run
+    return note_owing_posting
 
 
 def test_the_centre_lists_marks_read_and_leads_to_the_form(
