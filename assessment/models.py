@@ -310,13 +310,20 @@ class AssessmentQuerySet(models.QuerySet):
         their county's cadre). Host leaders, home contacts and cadres reach
         assessments through their postings (host evaluations, closed results
         on the dossier)."""
-        from cadres.models import Role, jurisdiction_q
         from postings.models import Posting
 
-        qs = self.filter(Posting.scope_q(user, prefix="posting__"))
+        return self.filter(Posting.scope_q(user, prefix="posting__")).in_round_scope(
+            user
+        )
+
+    def in_round_scope(self, user):
+        """The round's part of `visible_to`: for org staff the round must be
+        held in their jurisdiction; for everyone else the posting decides."""
+        from cadres.models import Role, jurisdiction_q
+
         if getattr(user, "role", None) == Role.ORG_STAFF:
-            qs = qs.filter(jurisdiction_q(user, prefix="round__"))
-        return qs
+            return self.filter(jurisdiction_q(user, prefix="round__"))
+        return self
 
 
 class Assessment(models.Model):

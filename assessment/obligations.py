@@ -259,12 +259,15 @@ def _evaluation_kind(key: str, label, source: str, owed_by: str) -> Kind:
     )
 
 
-def _round_in_scope(user) -> Q:
+def _round_in_scope(user, prefix: str = "") -> Q:
     """An assessment's obligation is in scope only with its assessment, whose
-    round must be too for org staff (Assessment.objects.visible_to)."""
+    round must be too for org staff (Assessment.objects.visible_to). The
+    obligation's posting is the assessment's, and Obligation.visible_to
+    checks it already: only the round is left to test."""
     if getattr(user, "role", None) != Role.ORG_STAFF:
         return Q()
-    return Q(subject_id__in=Assessment.objects.visible_to(user).values("pk"))
+    in_scope = Assessment.objects.in_round_scope(user).values("pk")
+    return Q(**{f"{prefix}subject_id__in": in_scope})
 
 
 def _below_turnout(pks) -> set[int]:

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cadres.models import User
-from obligations.models import Obligation
+from obligations.models import Obligation, obligation_scope_q
 
 from .ladder import Audience
 
@@ -37,9 +37,9 @@ class NotificationQuerySet(models.QuerySet):
         if not getattr(user, "is_authenticated", False):
             return self.none()
         return self.filter(
+            obligation_scope_q(user, prefix="obligation__"),
             recipient=user,
             obligation__status=Obligation.Status.OPEN,
-            obligation__in=Obligation.objects.visible_to(user),
         ).exclude(status=Notification.Status.SKIPPED)
 
     def unread(self):

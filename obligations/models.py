@@ -76,18 +76,33 @@ def shown_q(shown: str, today: dt.date | None = None) -> Q:
     return Q()
 
 
+def obligation_scope_q(user, prefix: str = "") -> Q:
+    """The obligations `user` may see, as a filter on `prefix` + Obligation
+    fields: through the posting (Posting.scope_q) and every other parent its
+    kind names (Kind.scope_q): an evaluation's obligation needs its round in
+    scope too. A notification tests it through its obligation (a join, not a
+    subquery)."""
+    q = Posting.scope_q(user, prefix=f"{prefix}posting__")
+    # Kinds sharing a parent share its filter: built once, not per kind.
+    by_rule: dict = {}
+    for key, kind in registry.KINDS.items():
+        if kind.scope_q:
+            by_rule.setdefault(kind.scope_q, []).append(key)
+    if not by_rule:
+        return q
+    hooked = [key for keys in by_rule.values() for key in keys]
+    parts = [~Q(**{f"{prefix}kind__in": hooked})]
+    parts += [
+        Q(**{f"{prefix}kind__in": keys}) & scope_q(user, prefix)
+        for scope_q, keys in by_rule.items()
+    ]
+    return q & reduce(or_, parts)
+
+
 class ObligationQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """Through the posting (Posting.scope_q) and every other parent its
-        kind names (Kind.scope_q): an evaluation's obligation needs its round
-        in scope too."""
-        qs = self.filter(Posting.scope_q(user, prefix="posting__"))
-        hooked = {k: kind.scope_q for k, kind in registry.KINDS.items() if kind.scope_q}
-        if not hooked:
-            return qs
-        parts = [~Q(kind__in=list(hooked))]
-        parts += [Q(kind=k) & scope_q(user) for k, scope_q in hooked.items()]
-        return qs.filter(reduce(or_, parts))
+        """The one scope of obligations: `obligation_scope_q`."""
+        return self.filter(obligation_scope_q(user))
 
     def owed_by_user(self, user):
         """What `user` personally owes, among what they see: a host leader

@@ -68,8 +68,9 @@ class Kind:
     - `fulfil_url(obligation, user)`: the form that fulfils it;
       `fulfil_urls(obligations, user)`: {pk: url} for many at once, for a
       kind whose URL needs a query (one for the page, not one per row).
-    - `scope_q(user)`: a filter on Obligation for the kind's own parents beyond
-      the posting (an evaluation also needs its round in scope); None if none.
+    - `scope_q(user, prefix)`: a filter on `prefix` + Obligation fields for
+      the kind's own parents beyond the posting (an evaluation also needs its
+      round in scope); None if none.
     - `closed_by`: models whose post_save may fulfil it at once (the sweep
       closes anything these miss); `postings_of(record)`: a filter on
       Obligation for the obligations such a record may fulfil, or None when
@@ -84,7 +85,7 @@ class Kind:
     fulfilled: Callable[[Any, dt.date], dict]
     fulfil_url: Callable[[Any, Any], str]
     fulfil_urls: Callable[[list, Any], dict[int, str]] | None = None
-    scope_q: Callable[[Any], Q] | None = None
+    scope_q: Callable[[Any, str], Q] | None = None
     closed_by: tuple[type[Model], ...] = ()
     postings_of: Callable[[Any], Q] | None = None
     record_url: Callable[[Any], str] | None = None
