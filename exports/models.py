@@ -34,6 +34,8 @@ class ExportJob(models.Model):
     class Kind(models.TextChoices):
         ROSTER = "roster", _("挂职名册")
         CADRES = "cadres", _("干部名单")
+        OVERDUE = "overdue", _("逾期待办事项")
+        AUDIT = "audit", _("审计日志")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("排队中")
@@ -41,6 +43,8 @@ class ExportJob(models.Model):
         DONE = "done", _("已完成")
         FAILED = "failed", _("失败")
         EXPIRED = "expired", _("已过期删除")
+        # The requester's scope changed: the file is withheld and removed.
+        WITHDRAWN = "withdrawn", _("已撤回")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -51,6 +55,12 @@ class ExportJob(models.Model):
     kind = models.CharField(_("导出内容"), max_length=20, choices=Kind.choices)
     # The list's query parameters, name -> values, as the page had them.
     parameters = models.JSONField(_("筛选条件"), default=dict, blank=True)
+    # The parameters' digest (services.parameters_digest): one queued or
+    # running job per user, kind and digest (a second click joins the first).
+    digest = models.CharField(_("筛选条件摘要"), max_length=64, blank=True)
+    # What decided the requester's scope when the job was queued
+    # (services.scope_of): the file is withheld once it no longer matches.
+    scope = models.CharField(_("数据范围标识"), max_length=64, blank=True)
     status = models.CharField(
         _("状态"), max_length=20, choices=Status.choices, default=Status.QUEUED
     )
@@ -77,12 +87,25 @@ class ExportJob(models.Model):
             models.CheckConstraint(
                 name="exportjob_status_known",
                 condition=Q(
-                    status__in=["queued", "running", "done", "failed", "expired"]
+                    status__in=[
+                        "queued",
+                        "running",
+                        "done",
+                        "failed",
+                        "expired",
+                        "withdrawn",
+                    ]
                 ),
             ),
             models.CheckConstraint(
                 name="exportjob_expires_after_created",
                 condition=Q(expires_at__gt=models.F("created_at")),
+            ),
+            # A repeated request joins the job it repeats (services).
+            models.UniqueConstraint(
+                fields=["user", "kind", "digest"],
+                condition=Q(status__in=["queued", "running"]),
+                name="exportjob_one_running_per_request",
             ),
             # A file exists only for a finished job.
             models.CheckConstraint(
@@ -102,6 +125,14 @@ class ExportJob(models.Model):
         if self.status == self.Status.DONE:
             return 100
         return min(100, self.done * 100 // self.total) if self.total else 0
+
+    @property
+    def filters(self) -> str:
+        """The list's filters as asked, for the job list: "q=王；status=active"."""
+        return "；".join(
+            f"{name}={'、'.join(v if isinstance(v, list) else [v])}"
+            for name, v in sorted(self.parameters.items())
+        )
 
     @property
     def running(self) -> bool:

@@ -1,12 +1,16 @@
 """Queueing, writing and expiring background exports."""
 
+import hashlib
+import json
 import logging
 import tempfile
 
+from django.core.exceptions import PermissionDenied
 from django.core.files import File
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from guazhi.excel import write_sheets
 
@@ -16,33 +20,124 @@ from .models import ExportJob
 log = logging.getLogger(__name__)
 
 
+def scope_of(user) -> str:
+    """A fingerprint of what decides the rows `user` may see (the querysets'
+    `visible_to`: the role, the unit and where it stands in the tree, the
+    cadre an account is; the active and staff flags): a file written under
+    one fingerprint is withheld under another."""
+    unit = user.unit
+    parts = [
+        user.role,
+        str(user.unit_id or ""),
+        unit.path if unit is not None else "",
+        str(user.cadre_id or ""),
+        "1" if user.is_active else "0",
+        "1" if user.is_staff else "0",
+        "1" if user.is_superuser else "0",
+    ]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def in_scope(job: ExportJob) -> bool:
+    """Whether the job's requester may still have what it holds."""
+    return job.user.is_active and bool(job.scope) and job.scope == scope_of(job.user)
+
+
+def parameters_digest(parameters: dict, scope: str) -> str:
+    """What identifies a request: the list's parameters (name -> values), as
+    asked under `scope`. The same digest while a job runs joins that job."""
+    text = json.dumps([parameters, scope], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _running(*, user, kind: str, digest: str) -> ExportJob | None:
+    return (
+        ExportJob.objects.filter(
+            user=user,
+            kind=kind,
+            digest=digest,
+            status__in=[ExportJob.Status.QUEUED, ExportJob.Status.RUNNING],
+        )
+        .order_by("pk")
+        .first()
+    )
+
+
 @transaction.atomic
-def export_job_queue(*, user, kind: str, parameters: dict, total: int) -> ExportJob:
-    """A job for export `kind` of `user` under the list's `parameters`; the
-    task is queued once the job is committed."""
+def export_job_queue(
+    *, user, kind: str, parameters: dict, total: int
+) -> tuple[ExportJob, bool]:
+    """A job for export `kind` of `user` under the list's `parameters`, and
+    whether it is new; the task is queued once the job is committed. The
+    same request while its job is queued or running gets that job (a second
+    click, a reload), also when two arrive together (the constraint)."""
     from . import tasks  # tasks imports this module
 
+    scope = scope_of(user)
+    digest = parameters_digest(parameters, scope)
+    if existing := _running(user=user, kind=kind, digest=digest):
+        return existing, False
     now = timezone.localtime()
     job = ExportJob(
         user=user,
         kind=kind,
         parameters=parameters,
+        digest=digest,
+        scope=scope,
         total=total,
         filename=f"{kinds.KINDS[kind].label}-{now:%Y%m%d-%H%M}.xlsx",
     )
-    job.full_clean()
-    job.save()
+    job.full_clean(validate_constraints=False)  # the insert checks the one
+    try:
+        with transaction.atomic():
+            job.save()
+    except IntegrityError:
+        # The same request committed its job in between.
+        existing = _running(user=user, kind=kind, digest=digest)
+        if existing is None:
+            raise
+        return existing, False
     transaction.on_commit(lambda: tasks.run_export.delay(job.pk))
+    return job, True
+
+
+def withdraw(job: ExportJob) -> ExportJob:
+    """Withhold the job's file: its requester's scope has changed."""
+    if job.file:
+        job.file.delete(save=False)
+    job.status = ExportJob.Status.WITHDRAWN
+    job.error = _(
+        "账号的角色、单位、权限或状态已变更，文件按原来的数据范围生成，已撤回。请重新导出。"
+    )
+    job.finished_at = job.finished_at or timezone.now()
+    job.save(update_fields=["status", "file", "error", "finished_at"])
     return job
+
+
+def withdraw_out_of_scope(user) -> int:
+    """Withdraw `user`'s finished files written under another scope than
+    theirs now; how many. The pages of the jobs call it before they show
+    one, so that a file is never offered, let alone served, out of scope."""
+    current = scope_of(user) if user.is_active else None
+    stale = ExportJob.objects.filter(user=user, status=ExportJob.Status.DONE)
+    if current is not None:
+        stale = stale.exclude(scope=current)
+    n = 0
+    for job in stale:
+        withdraw(job)
+        n += 1
+    return n
 
 
 def export_job_run(*, job_id: int) -> ExportJob:
     """Write the job's file, telling the job how many rows are written as it
     goes. Run again after an interruption (acks_late), it starts over; a job
     already finished is left as it is."""
-    job = ExportJob.objects.select_related("user").get(pk=job_id)
+    job = ExportJob.objects.select_related("user__unit").get(pk=job_id)
     if not job.running:
         return job
+    if not in_scope(job):  # changed since it was queued: write nothing
+        return withdraw(job)
     job.status, job.done = ExportJob.Status.RUNNING, 0
     job.save(update_fields=["status", "done"])
     jobs = ExportJob.objects.filter(pk=job.pk)
@@ -57,6 +152,11 @@ def export_job_run(*, job_id: int) -> ExportJob:
             rows = write_sheets(sheets, out, progress=progress)
             out.seek(0)
             job.file.save(f"{job.pk}.xlsx", File(out), save=False)
+    except PermissionDenied as exc:  # no longer allowed: said, not logged
+        job.status, job.error = ExportJob.Status.FAILED, str(exc)[:2000]
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "error", "finished_at"])
+        return job
     except Exception as exc:  # the page shows it; the worker's log has the rest
         log.exception("export job %s failed", job.pk)
         job.status, job.error = ExportJob.Status.FAILED, str(exc)[:2000]
@@ -73,7 +173,8 @@ def export_jobs_expire(*, now=None) -> int:
     """Remove the files of jobs past their day; the jobs stay, marked expired
     (what was exported, by whom, stays on record). The number expired."""
     n = 0
-    for job in ExportJob.objects.expired(now).exclude(status=ExportJob.Status.EXPIRED):
+    over = [ExportJob.Status.EXPIRED, ExportJob.Status.WITHDRAWN]  # no file left
+    for job in ExportJob.objects.expired(now).exclude(status__in=over):
         if job.file:
             job.file.delete(save=False)
         job.status = ExportJob.Status.EXPIRED

@@ -2,6 +2,7 @@
 while it runs), its download, and the user's recent jobs. Only the user who
 asked sees a job: anyone else gets a 404."""
 
+from django.contrib import messages
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -22,9 +23,12 @@ def queue_for(kind: str):
 
     def queue(request: AuthenticatedHttpRequest, rows: int):
         parameters = {name: request.GET.getlist(name) for name in request.GET}
-        job = services.export_job_queue(
+        job, new = services.export_job_queue(
             user=request.user, kind=kind, parameters=parameters, total=rows
         )
+        if not new:  # asked again while it runs: its page, recorded once
+            messages.info(request, _("同样的导出正在生成，请等待完成。"))
+            return redirect(job)
         audit.record(
             request,
             "export",
@@ -39,7 +43,15 @@ def queue_for(kind: str):
 
 
 def _job(request: AuthenticatedHttpRequest, pk: int) -> ExportJob:
-    return get_object_or_404(ExportJob.objects.visible_to(request.user), pk=pk)
+    """The user's job; a file written under another scope than the user's
+    now is withdrawn first (services.withdraw_out_of_scope)."""
+    services.withdraw_out_of_scope(request.user)
+    job = get_object_or_404(ExportJob.objects.visible_to(request.user), pk=pk)
+    if job.status == ExportJob.Status.DONE and not kinds.KINDS[job.kind].allowed(
+        request
+    ):  # e.g. the audit trail's view permission taken away since
+        services.withdraw(job)
+    return job
 
 
 def job_status(request: AuthenticatedHttpRequest, pk: int):
@@ -51,6 +63,8 @@ def job_status(request: AuthenticatedHttpRequest, pk: int):
 
 def job_download(request: AuthenticatedHttpRequest, pk: int):
     job = _job(request, pk)
+    if job.status == ExportJob.Status.WITHDRAWN:  # say why, not only 404
+        return render(request, "exports/job_status.html", {"job": job}, status=404)
     if not job.downloadable:
         raise Http404(_("文件不存在或已过期。"))
     response = FileResponse(job.file.open("rb"), content_type=XLSX_CONTENT_TYPE)
@@ -59,5 +73,6 @@ def job_download(request: AuthenticatedHttpRequest, pk: int):
 
 
 def job_list(request: AuthenticatedHttpRequest):
+    services.withdraw_out_of_scope(request.user)
     jobs = ExportJob.objects.visible_to(request.user)[:RECENT]
     return render(request, "exports/job_list.html", {"jobs": jobs})

@@ -193,7 +193,10 @@ def cadre_sheet(cadres, *, shown: Shown) -> Sheet:
     return Sheet(CADRE_LIST_TITLE, CADRE_COLUMNS, rows)
 
 
-def overdue_workbook(groups, details, *, kinds: dict, roles: dict, today) -> bytes:
+OVERDUE_TITLE = "逾期待办事项"
+
+
+def overdue_sheets(groups, details, *, kinds: dict, roles: dict, today) -> list[Sheet]:
     """Obligations overdue: a sheet by owing unit and kind (how many, since
     when), and the overdue obligations one by one. `groups` and `details`
     are plain values from querysets already scoped and filtered."""
@@ -212,30 +215,28 @@ def overdue_workbook(groups, details, *, kinds: dict, roles: dict, today) -> byt
         )
         for kind, cadre, owed_by, unit, due in details
     )
-    return build_sheets(
-        [
-            Sheet(
-                "按单位和类型",
-                [
-                    ColumnSpec("责任单位", 24),
-                    ColumnSpec("事项", 18),
-                    ColumnSpec("逾期件数", 10),
-                    ColumnSpec("最早应完成日期", 14),
-                    ColumnSpec("最长逾期天数", 12),
-                ],
-                group_rows,
-            ),
-            Sheet(
-                "逾期明细",
-                [
-                    ColumnSpec("事项", 18),
-                    ColumnSpec("干部", 12),
-                    ColumnSpec("责任方", 14),
-                    ColumnSpec("责任单位", 24),
-                    ColumnSpec("应完成日期", 12),
-                    ColumnSpec("逾期天数", 10),
-                ],
-                detail_rows,
-            ),
-        ]
-    )
+    return [
+        Sheet(
+            "按单位和类型",
+            [
+                ColumnSpec("责任单位", 24),
+                ColumnSpec("事项", 18),
+                ColumnSpec("逾期件数", 10),
+                ColumnSpec("最早应完成日期", 14),
+                ColumnSpec("最长逾期天数", 12),
+            ],
+            group_rows,
+        ),
+        Sheet(
+            "逾期明细",
+            [
+                ColumnSpec("事项", 18),
+                ColumnSpec("干部", 12),
+                ColumnSpec("责任方", 14),
+                ColumnSpec("责任单位", 24),
+                ColumnSpec("应完成日期", 12),
+                ColumnSpec("逾期天数", 10),
+            ],
+            detail_rows,
+        ),
+    ]

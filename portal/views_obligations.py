@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 import audit
 from cadres.models import Role
 from guazhi.dates import add_months
-from guazhi.excel import xlsx_response
+from guazhi.excel import Sheet, build_sheets, in_background, xlsx_response
 from guazhi.forms import apply_errors
 from guazhi.http import AuthenticatedHttpRequest
 from guazhi.listing import (
@@ -202,9 +202,10 @@ def note_compliance_export(request: AuthenticatedHttpRequest):
     return xlsx_response(data, f"月小结填报情况{months[0]:%Y%m}-{months[-1]:%Y%m}.xlsx")
 
 
-def overdue_export(request: AuthenticatedHttpRequest):
-    """The overdue obligations under the list's filters, by owing unit and
-    kind, with the list of them; only what the user may see."""
+def overdue_obligations(request: AuthenticatedHttpRequest):
+    """The overdue obligations in the user's scope under the list's filters,
+    and the day they are overdue on: the export and its background job
+    (exports.kinds) read the same rows."""
     user, today = request.user, timezone.localdate()
     form = ObligationFilterForm(
         request.GET or None,
@@ -215,6 +216,11 @@ def overdue_export(request: AuthenticatedHttpRequest):
     qs = filter_obligations(
         Obligation.objects.visible_to(user), form.values(), user=user, today=today
     ).filter(shown_q(Shown.OVERDUE, today))
+    return qs, today
+
+
+def overdue_sheets(qs, today: dt.date) -> list[Sheet]:
+    """The overdue export's sheets: by owing unit and kind, then one by one."""
     groups = (
         qs.order_by()
         .values_list("unit__name", "kind")
@@ -224,21 +230,32 @@ def overdue_export(request: AuthenticatedHttpRequest):
     details = qs.order_by("unit__path", "kind", "due_on", "pk").values_list(
         "kind", "posting__cadre__name", "owed_by", "unit__name", "due_on"
     )
-    data = exports.overdue_workbook(
+    return exports.overdue_sheets(
         groups.iterator(),
         details.iterator(chunk_size=2000),
         kinds={key: str(label) for key, label in duties.kind_choices()},
         roles={value: str(label) for value, label in Role.choices},
         today=today,
     )
+
+
+def overdue_export(request: AuthenticatedHttpRequest):
+    """The overdue obligations under the list's filters, by owing unit and
+    kind, with the list of them; only what the user may see. A large one is
+    made in the background (guazhi.excel.in_background)."""
+    qs, today = overdue_obligations(request)
+    rows = qs.count()
+    if queued := in_background(request, "overdue", rows):
+        return queued
+    data = build_sheets(overdue_sheets(qs, today))
     audit.record(
         request,
         "export",
-        target=_("逾期待办事项"),
+        target=exports.OVERDUE_TITLE,
         details={"filters": audit.query_of(request)},
-        rows=qs.count(),
+        rows=rows,
     )
-    return xlsx_response(data, f"逾期待办事项-{today:%Y%m%d}.xlsx")
+    return xlsx_response(data, f"{exports.OVERDUE_TITLE}-{today:%Y%m%d}.xlsx")
 
 
 def jurisdiction_compliance(request: AuthenticatedHttpRequest):

@@ -126,14 +126,17 @@ def _export_job_of(side: Side):
     from django.core.files.base import ContentFile
 
     from exports.models import ExportJob
+    from exports.services import scope_of
 
     made = side.__dict__.setdefault("export_jobs", {})
     if "job" not in made:
+        user = _org_staff_of(side)
         job = ExportJob(
-            user=_org_staff_of(side),
+            user=user,
             kind="roster",
             status="done",
             filename="挂职名册.xlsx",
+            scope=scope_of(user),  # written under the requester's scope now
         )
         job.file.save("scope.xlsx", ContentFile(b"PK"), save=False)
         job.save()

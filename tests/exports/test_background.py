@@ -127,7 +127,11 @@ def test_a_large_cadre_list_goes_to_the_background_with_its_filters(
 
 def test_a_failed_job_says_so(login, org_a, world, monkeypatch):
     job = ExportJob.objects.create(
-        user=org_a, kind="roster", total=1, filename="x.xlsx"
+        user=org_a,
+        kind="roster",
+        total=1,
+        filename="x.xlsx",
+        scope=services.scope_of(org_a),
     )
 
     def broken(request):
@@ -180,8 +184,10 @@ def test_the_list_of_exports_costs_the_same_queries_for_5_and_20_jobs(login, org
     counts = []
     for n in (5, 20):
         ExportJob.objects.filter(user=org_a).delete()
-        for _ in range(n):
-            ExportJob.objects.create(user=org_a, kind="roster", filename="x.xlsx")
+        for i in range(n):  # queued, each under other filters
+            ExportJob.objects.create(
+                user=org_a, kind="roster", filename="x.xlsx", digest=str(i)
+            )
         with CaptureQueriesContext(connection) as queries:
             page = client.get(reverse("exports:list"))
         assert page.content.decode().count('href="/exports/') >= n
