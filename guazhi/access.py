@@ -56,6 +56,7 @@ NAV_ITEMS = [
     ("analytics:structure", _("统计分析")),
     ("cadres:unit_tree", _("单位")),
     ("imports:index", _("导入")),
+    ("exports:list", _("我的导出")),  # no badge: a count would query every page
     ("admin:index", _("系统管理")),
 ]
 

@@ -70,3 +70,11 @@ def test_the_menu_offers_only_what_the_role_may_use(login, host_a, admin):
     assert reverse("admin:index") not in menu
     html = login(admin).get(reverse("home")).content.decode()
     assert f'<a class="nav-link" href="{reverse("admin:index")}">系统管理</a>' in html
+
+
+def test_the_menu_links_my_exports_for_those_who_may_export(login, org_a, host_a):
+    html = login(org_a).get(reverse("home")).content.decode()
+    link = f'<a class="nav-link" href="{reverse("exports:list")}">我的导出</a>'
+    assert link in html
+    html = login(host_a).get(reverse("home")).content.decode()
+    assert reverse("exports:list") not in html  # host leaders export nothing

@@ -194,6 +194,7 @@ NAV_EXPECTED = {
         "/analytics/",
         "/cadres/units/",
         "/imports/",
+        "/exports/",
     ],
     "host_a": ["/", "/cadres/", "/postings/", "/cadres/notes/", "/assessment/tasks/"],
     "home_a": ["/", "/cadres/", "/postings/", "/cadres/notes/"],
@@ -208,6 +209,7 @@ NAV_EXPECTED = {
         "/analytics/",
         "/cadres/units/",
         "/imports/",
+        "/exports/",
     ],
 }
 
