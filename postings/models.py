@@ -545,9 +545,14 @@ class Posting(models.Model):
         if role == Role.ORG_STAFF:
             if user.unit.parent_id is None:
                 outside = Unit.objects.beyond(user.unit).values("pk")
-                return Q(), Q(**{f"{prefix}sending_unit__in": outside}) & Q(
-                    **{f"{prefix}receiving_unit__in": outside}
-                )
+                beyond = Q(sending_unit__in=outside) & Q(receiving_unit__in=outside)
+                if not prefix:
+                    return Q(), beyond
+                # Records reached through their posting test the few postings
+                # beyond as one list (read through the postings' unit
+                # indexes), not each record's posting against the units.
+                beyond_ids = Posting.objects.filter(beyond).values("pk")
+                return Q(), Q(**{f"{prefix}in": beyond_ids})
             return Posting.in_subtree_q(user.unit, prefix), None
         if role == Role.HOST_LEADER:
             # The host's access follows the posting: none while it is only

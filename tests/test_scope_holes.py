@@ -333,3 +333,43 @@ def test_a_top_level_jurisdiction_is_not_reminded_of_a_posting_beyond_it(
     assert _badge(home) == 1
     assert "外省的提醒" not in home.content.decode()
     assert inside.message in home.content.decode()
+
+
+def test_a_top_level_jurisdiction_sees_no_record_of_a_posting_beyond_it(
+    login, org_city, tree, world
+):
+    """Records reach a top-level jurisdiction through their posting as its
+    postings do: all less those whose posting lies wholly outside it
+    (Posting.scope_parts). A note of a posting between two units of another
+    province is neither listed nor counted; a note of a posting that merely
+    ends outside it is both."""
+    from records.models import MonthlyNote
+    from tests.factories import MonthlyNoteFactory, UnitFactory
+
+    elsewhere = UnitFactory(name="外省厅")
+    beyond = PostingFactory(
+        cadre=CadreFactory(name="外省人", unit=elsewhere),
+        sending_unit=elsewhere,
+        receiving_unit=UnitFactory(name="外省镇", parent=elsewhere),
+    )
+    outward = PostingFactory(
+        cadre=CadreFactory(name="外派人", unit=tree.organ_a),
+        sending_unit=tree.organ_a,
+        receiving_unit=UnitFactory(name="外省村", parent=elsewhere),
+    )
+    month = world.a.posting.start_date.replace(day=1)
+    for posting in (beyond, outward, world.a.posting):
+        MonthlyNoteFactory(posting=posting, month=month)
+    notes = MonthlyNote.objects.filter(month=month)
+    assert notes.count_visible(org_city) == 2
+    assert set(notes.visible_to(org_city).values_list("posting_id", flat=True)) == {
+        outward.pk,
+        world.a.posting.pk,
+    }
+    page = login(org_city).get(reverse("cadres:note_list"), {"month": f"{month:%Y-%m}"})
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "外派人" in body and "外省人" not in body
+    assert page.context["page_obj"].paginator.count == 2
+    dossier = login(org_city).get(reverse("cadres:detail", args=[beyond.cadre_id]))
+    assert dossier.status_code == 404
