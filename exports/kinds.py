@@ -5,19 +5,27 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ALL_VAR, ERROR_FLAG, PAGE_VAR
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Max
 from django.http import HttpRequest, QueryDict
 from django.utils.translation import gettext as _
 
 from audit.admin import AUDIT_TITLE, EntryAdmin, entry_sheet
 from audit.models import Entry
 from cadres import idcard
+from cadres.forms import CadreFilterForm
 from guazhi.excel import Sheet
 from portal import exports as portal_exports
+from portal.forms import ObligationFilterForm
 from portal.views import filtered_cadres
 from portal.views_obligations import overdue_obligations, overdue_sheets
 from postings import exports as posting_exports
+from postings.forms import PostingFilterForm
 from postings.views import filtered_postings
+
+from .models import CUTOFF
 
 
 @dataclass(frozen=True)
@@ -28,6 +36,47 @@ class Kind:
     # Beyond the scope (services.in_scope): whether the user may still have
     # this kind at all, asked when the job runs and before its download.
     allowed: Callable[[HttpRequest], bool] = lambda request: True
+    # What of the query decides the rows and their order (name -> value): the
+    # same request however spelt (empty or unknown parameters, the page)
+    # joins the job that runs (services.export_job_queue).
+    reads: Callable[[QueryDict], dict] = lambda query: dict(query.lists())
+    # Taken when the job is queued and handed to `sheets` as `cutoff=`: where
+    # a list that grows while the job waits ends (the audit trail).
+    cutoff: Callable[[], int] | None = None
+
+
+def _form_reads(form_class, *, sort: bool) -> Callable[[QueryDict], dict]:
+    """What a list's filter form reads of the query, as its widgets read it,
+    empty values dropped; and the sort, if it orders the file."""
+
+    def reads(query: QueryDict) -> dict:
+        read = {}
+        for name, field in form_class.base_fields.items():
+            value = field.widget.value_from_datadict(query, {}, name)
+            if isinstance(value, list | tuple):
+                value = sorted({v.strip() for v in value if v and v.strip()})
+            elif isinstance(value, str):
+                value = value.strip()
+            if value not in ("", None, [], False):
+                read[name] = value
+        if sort and (order := query.get("sort", "").strip()):
+            read["sort"] = order
+        return read
+
+    return reads
+
+
+def _admin_reads(query: QueryDict) -> dict:
+    """What the audit admin's list reads: every parameter but its page and
+    error flag (an unknown one is refused before a job is queued)."""
+    read = {
+        name: values
+        for name, values in query.lists()
+        if name not in (PAGE_VAR, ALL_VAR, ERROR_FLAG)
+    }
+    if not "".join(read.get("q", [])).strip():  # an empty search is none
+        read.pop("q", None)
+    return read
 
 
 def _roster(request) -> list[Sheet]:
@@ -42,7 +91,7 @@ def _cadres(request) -> list[Sheet]:
 
 
 def _overdue(request) -> list[Sheet]:
-    qs, today = overdue_obligations(request)
+    _form, qs, today = overdue_obligations(request)
     return overdue_sheets(qs, today)
 
 
@@ -56,23 +105,65 @@ def _audit_allowed(request) -> bool:
     )
 
 
-def _audit(request) -> list[Sheet]:
-    """The trail as the admin's list filtered it, if the requester still may
-    read it when the job runs."""
+def _last_entry() -> int:
+    return Entry.objects.aggregate(last=Max("pk"))["last"] or 0
+
+
+def _audit(request, *, cutoff: int | None = None) -> list[Sheet]:
+    """The trail as the admin's list filtered it, up to the last entry when
+    the job was queued (as the page's own file ends before its export's
+    record), if the requester still may read it when the job runs."""
     if not _audit_allowed(request):
         raise PermissionDenied(_("已无查看审计日志的权限，未导出。"))
-    entries = EntryAdmin(Entry, admin.site)
-    # IncorrectLookupParameters cannot happen here: the page checked the
-    # same filters before it queued the job.
-    return [entry_sheet(entries.exported_entries(request))]
+    try:
+        entries = EntryAdmin(Entry, admin.site).exported_entries(request)
+    except IncorrectLookupParameters as exc:  # the page refuses them first
+        raise ValidationError(_("筛选条件无效，未导出。")) from exc
+    if cutoff is not None:
+        entries = entries.filter(pk__lte=cutoff)
+    return [entry_sheet(entries)]
 
 
 KINDS = {
-    "roster": Kind("roster", posting_exports.ROSTER_TITLE, _roster),
-    "cadres": Kind("cadres", portal_exports.CADRE_LIST_TITLE, _cadres),
-    "overdue": Kind("overdue", portal_exports.OVERDUE_TITLE, _overdue),
-    "audit": Kind("audit", AUDIT_TITLE, _audit, _audit_allowed),
+    "roster": Kind(
+        "roster",
+        posting_exports.ROSTER_TITLE,
+        _roster,
+        reads=_form_reads(PostingFilterForm, sort=True),
+    ),
+    "cadres": Kind(
+        "cadres",
+        portal_exports.CADRE_LIST_TITLE,
+        _cadres,
+        reads=_form_reads(CadreFilterForm, sort=True),
+    ),
+    # The overdue file has an order of its own (portal.views_obligations).
+    "overdue": Kind(
+        "overdue",
+        portal_exports.OVERDUE_TITLE,
+        _overdue,
+        reads=_form_reads(ObligationFilterForm, sort=False),
+    ),
+    "audit": Kind(
+        "audit",
+        AUDIT_TITLE,
+        _audit,
+        _audit_allowed,
+        reads=_admin_reads,
+        cutoff=_last_entry,
+    ),
 }
+
+
+def query_of(parameters: dict) -> QueryDict:
+    """The page's query parameters (name -> values) as the page had them,
+    without the job's own (CUTOFF)."""
+    query = QueryDict(mutable=True)
+    for name, values in parameters.items():
+        if name != CUTOFF:
+            query.setlist(name, values if isinstance(values, list) else [values])
+    query._mutable = False
+    return query
 
 
 def request_for(user, parameters: dict) -> HttpRequest:
@@ -80,10 +171,15 @@ def request_for(user, parameters: dict) -> HttpRequest:
     own filter functions read it as they read the page's."""
     request = HttpRequest()
     request.method = "GET"
-    query = QueryDict(mutable=True)
-    for name, values in parameters.items():
-        query.setlist(name, values if isinstance(values, list) else [values])
-    query._mutable = False
-    request.GET = query
+    request.GET = query_of(parameters)
     request.user = user
     return request
+
+
+def sheets_of(kind: str, user, parameters: dict) -> list[Sheet]:
+    """The sheets of a job of export `kind` of `user` with `parameters`."""
+    found = KINDS[kind]
+    request = request_for(user, parameters)
+    if found.cutoff is None:
+        return found.sheets(request)
+    return found.sheets(request, cutoff=parameters.get(CUTOFF))

@@ -10,6 +10,10 @@ from django.utils.translation import gettext_lazy as _
 # How long a finished file is kept (the issue: removed after a day).
 KEEP = dt.timedelta(days=1)
 
+# The key of a job's parameters that holds its cut-off (exports.kinds.Kind
+# .cutoff): no list's query parameter; not shown, digested or requested.
+CUTOFF = "@cutoff"
+
 
 def _expires_at():
     return timezone.now() + KEEP
@@ -132,6 +136,7 @@ class ExportJob(models.Model):
         return "；".join(
             f"{name}={'、'.join(v if isinstance(v, list) else [v])}"
             for name, v in sorted(self.parameters.items())
+            if name != CUTOFF
         )
 
     @property

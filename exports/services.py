@@ -1,11 +1,12 @@
 """Queueing, writing and expiring background exports."""
 
+import datetime as dt
 import hashlib
 import json
 import logging
 import tempfile
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -43,9 +44,15 @@ def in_scope(job: ExportJob) -> bool:
     return job.user.is_active and bool(job.scope) and job.scope == scope_of(job.user)
 
 
+# A job running longer than this is taken for one whose worker died: it no
+# longer holds back the same request (export_job_queue).
+STALE = dt.timedelta(hours=1)
+
+
 def parameters_digest(parameters: dict, scope: str) -> str:
-    """What identifies a request: the list's parameters (name -> values), as
-    asked under `scope`. The same digest while a job runs joins that job."""
+    """What identifies a request: what of the list's parameters decides the
+    rows (kinds.Kind.reads, name -> value), as asked under `scope`. The same
+    digest while a job runs joins that job."""
     text = json.dumps([parameters, scope], sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -63,6 +70,23 @@ def _running(*, user, kind: str, digest: str) -> ExportJob | None:
     )
 
 
+def _give_up_if_stale(job: ExportJob) -> bool:
+    """Mark `job` failed if it has been running longer than STALE (its worker
+    died); whether it was."""
+    if (
+        job.status != ExportJob.Status.RUNNING
+        or job.created_at > timezone.now() - STALE
+    ):
+        return False
+    return bool(
+        ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.RUNNING).update(
+            status=ExportJob.Status.FAILED,
+            error=_("生成超时，已停止。请重新导出。"),
+            finished_at=timezone.now(),
+        )
+    )
+
+
 @transaction.atomic
 def export_job_queue(
     *, user, kind: str, parameters: dict, total: int
@@ -74,9 +98,13 @@ def export_job_queue(
     from . import tasks  # tasks imports this module
 
     scope = scope_of(user)
-    digest = parameters_digest(parameters, scope)
-    if existing := _running(user=user, kind=kind, digest=digest):
+    found = kinds.KINDS[kind]
+    digest = parameters_digest(found.reads(kinds.query_of(parameters)), scope)
+    existing = _running(user=user, kind=kind, digest=digest)
+    if existing is not None and not _give_up_if_stale(existing):
         return existing, False
+    if found.cutoff is not None:
+        parameters = {**parameters, kinds.CUTOFF: found.cutoff()}
     now = timezone.localtime()
     job = ExportJob(
         user=user,
@@ -92,8 +120,13 @@ def export_job_queue(
         with transaction.atomic():
             job.save()
     except IntegrityError:
-        # The same request committed its job in between.
-        existing = _running(user=user, kind=kind, digest=digest)
+        # The same request committed its job in between (and it may have
+        # finished since): the newest job of that request.
+        existing = (
+            ExportJob.objects.filter(user=user, kind=kind, digest=digest)
+            .order_by("-pk")
+            .first()
+        )
         if existing is None:
             raise
         return existing, False
@@ -101,17 +134,30 @@ def export_job_queue(
     return job, True
 
 
+def _drop_file(job: ExportJob, status: str, **fields) -> ExportJob:
+    """Save `job` with `status` and no file, then remove the file once that
+    is committed: a save that fails keeps the job and its file together."""
+    name, storage = job.file.name, job.file.storage
+    with transaction.atomic():
+        job.status, job.file = status, ""
+        for field, value in fields.items():
+            setattr(job, field, value)
+        job.save(update_fields=["status", "file", *fields])
+        if name:
+            transaction.on_commit(lambda: storage.delete(name))
+    return job
+
+
 def withdraw(job: ExportJob) -> ExportJob:
     """Withhold the job's file: its requester's scope has changed."""
-    if job.file:
-        job.file.delete(save=False)
-    job.status = ExportJob.Status.WITHDRAWN
-    job.error = _(
-        "账号的角色、单位、权限或状态已变更，文件按原来的数据范围生成，已撤回。请重新导出。"
+    return _drop_file(
+        job,
+        ExportJob.Status.WITHDRAWN,
+        error=_(
+            "账号的角色、单位、权限或状态已变更，文件按原来的数据范围生成，已撤回。请重新导出。"
+        ),
+        finished_at=job.finished_at or timezone.now(),
     )
-    job.finished_at = job.finished_at or timezone.now()
-    job.save(update_fields=["status", "file", "error", "finished_at"])
-    return job
 
 
 def withdraw_out_of_scope(user) -> int:
@@ -146,14 +192,14 @@ def export_job_run(*, job_id: int) -> ExportJob:
         jobs.update(done=F("done") + rows)
 
     try:
-        request = kinds.request_for(job.user, job.parameters)
-        sheets = kinds.KINDS[job.kind].sheets(request)
+        sheets = kinds.sheets_of(job.kind, job.user, job.parameters)
         with tempfile.TemporaryFile() as out:
             rows = write_sheets(sheets, out, progress=progress)
             out.seek(0)
             job.file.save(f"{job.pk}.xlsx", File(out), save=False)
-    except PermissionDenied as exc:  # no longer allowed: said, not logged
-        job.status, job.error = ExportJob.Status.FAILED, str(exc)[:2000]
+    except (PermissionDenied, ValidationError) as exc:  # said, not logged
+        said = "；".join(exc.messages) if isinstance(exc, ValidationError) else exc
+        job.status, job.error = ExportJob.Status.FAILED, str(said)[:2000]
         job.finished_at = timezone.now()
         job.save(update_fields=["status", "error", "finished_at"])
         return job
@@ -165,7 +211,11 @@ def export_job_run(*, job_id: int) -> ExportJob:
         return job
     job.status, job.done, job.total = ExportJob.Status.DONE, rows, rows
     job.finished_at = timezone.now()
-    job.save(update_fields=["status", "done", "total", "file", "finished_at"])
+    try:  # the file and the job's status in one UPDATE; no file without it
+        job.save(update_fields=["status", "done", "total", "file", "finished_at"])
+    except Exception:
+        job.file.storage.delete(job.file.name)
+        raise
     return job
 
 
@@ -175,9 +225,6 @@ def export_jobs_expire(*, now=None) -> int:
     n = 0
     over = [ExportJob.Status.EXPIRED, ExportJob.Status.WITHDRAWN]  # no file left
     for job in ExportJob.objects.expired(now).exclude(status__in=over):
-        if job.file:
-            job.file.delete(save=False)
-        job.status = ExportJob.Status.EXPIRED
-        job.save(update_fields=["status", "file"])
+        _drop_file(job, ExportJob.Status.EXPIRED)
         n += 1
     return n

@@ -3,6 +3,7 @@ while it runs), its download, and the user's recent jobs. Only the user who
 asked sees a job: anyone else gets a 404."""
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -23,20 +24,23 @@ def queue_for(kind: str):
 
     def queue(request: AuthenticatedHttpRequest, rows: int):
         parameters = {name: request.GET.getlist(name) for name in request.GET}
-        job, new = services.export_job_queue(
-            user=request.user, kind=kind, parameters=parameters, total=rows
-        )
-        if not new:  # asked again while it runs: its page, recorded once
-            messages.info(request, _("同样的导出正在生成，请等待完成。"))
-            return redirect(job)
-        audit.record(
-            request,
-            "export",
-            target=_("%(label)s（后台导出 #%(pk)s）")
-            % {"label": kinds.KINDS[kind].label, "pk": job.pk},
-            details={"filters": audit.query_of(request), "job": job.pk},
-            rows=rows,
-        )
+        # The job and its record together: no job runs unrecorded (its task
+        # is queued when both are committed).
+        with transaction.atomic():
+            job, new = services.export_job_queue(
+                user=request.user, kind=kind, parameters=parameters, total=rows
+            )
+            if not new:  # asked again while it runs: its page, recorded once
+                messages.info(request, _("同样的导出正在生成，请等待完成。"))
+                return redirect(job)
+            audit.record(
+                request,
+                "export",
+                target=_("%(label)s（后台导出 #%(pk)s）")
+                % {"label": kinds.KINDS[kind].label, "pk": job.pk},
+                details={"filters": audit.query_of(request), "job": job.pk},
+                rows=rows,
+            )
         return redirect(job)
 
     return queue

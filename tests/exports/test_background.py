@@ -158,7 +158,9 @@ def test_files_are_removed_after_a_day(
     path = job.file.path
     assert tasks.expire_exports() == 0  # not yet a day old
     later = timezone.now() + dt.timedelta(days=1, minutes=1)
-    assert services.export_jobs_expire(now=later) == 1
+    # The file goes once the job's new status is committed.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.export_jobs_expire(now=later) == 1
     job.refresh_from_db()
     assert job.status == ExportJob.Status.EXPIRED and not job.file
     assert not os.path.exists(path)

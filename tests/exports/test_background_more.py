@@ -196,7 +196,7 @@ def done_job(login, org_a, overdue, queued, django_capture_on_commit_callbacks):
 
 @pytest.mark.parametrize("change", ["unit", "role"])
 def test_a_file_is_withdrawn_when_the_requesters_scope_changes(
-    done_job, org_a, tree, change
+    done_job, org_a, tree, change, django_capture_on_commit_callbacks
 ):
     client, job = done_job
     path = job.file.path
@@ -206,7 +206,9 @@ def test_a_file_is_withdrawn_when_the_requesters_scope_changes(
         org_a.role = Role.ADMIN
         org_a.unit = None
     org_a.save()
-    response = client.get(reverse("exports:download", args=[job.pk]))
+    # The file goes once the withdrawal is committed.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.get(reverse("exports:download", args=[job.pk]))
     assert response.status_code == 404
     assert "数据范围" in response.content.decode()  # says why
     job.refresh_from_db()
