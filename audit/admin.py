@@ -5,6 +5,7 @@ import json
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ERROR_FLAG
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
@@ -62,6 +63,15 @@ class EntryAdmin(admin.ModelAdmin):
         export = path("export/", view, name="audit_entry_export")
         return [export, *super().get_urls()]
 
+    def get_changelist_instance(self, request):
+        """The list as filtered; a date beyond the calendar (?at__year=9999:
+        the date hierarchy's next year, month or day overflows) is refused as
+        the list refuses any other bad filter, not a server error."""
+        try:
+            return super().get_changelist_instance(request)
+        except (ValueError, OverflowError) as exc:
+            raise IncorrectLookupParameters(exc) from exc
+
     def exported_entries(self, request):
         """The entries as the list shows them (filters and search): the
         export and its background job (exports.kinds) read the same rows.
@@ -94,6 +104,8 @@ class EntryAdmin(admin.ModelAdmin):
         return xlsx_response(body, f"{AUDIT_TITLE}-{stamp}.xlsx")
 
     def changelist_view(self, request, extra_context=None):
+        if ERROR_FLAG in request.GET:  # the admin dropped filters it refused
+            messages.error(request, _("筛选条件无效，已显示全部记录。"))
         extra = {"export_url": reverse("admin:audit_entry_export")}
         return super().changelist_view(request, {**(extra_context or {}), **extra})
 

@@ -203,9 +203,9 @@ def note_compliance_export(request: AuthenticatedHttpRequest):
 
 
 def overdue_obligations(request: AuthenticatedHttpRequest):
-    """The overdue obligations in the user's scope under the list's filters,
-    and the day they are overdue on: the export and its background job
-    (exports.kinds) read the same rows."""
+    """The list's filter form, the overdue obligations in the user's scope
+    under its filters, and the day they are overdue on: the export and its
+    background job (exports.kinds) read the same rows."""
     user, today = request.user, timezone.localdate()
     form = ObligationFilterForm(
         request.GET or None,
@@ -216,7 +216,7 @@ def overdue_obligations(request: AuthenticatedHttpRequest):
     qs = filter_obligations(
         Obligation.objects.visible_to(user), form.values(), user=user, today=today
     ).filter(shown_q(Shown.OVERDUE, today))
-    return qs, today
+    return form, qs, today
 
 
 def overdue_sheets(qs, today: dt.date) -> list[Sheet]:
@@ -243,7 +243,10 @@ def overdue_export(request: AuthenticatedHttpRequest):
     """The overdue obligations under the list's filters, by owing unit and
     kind, with the list of them; only what the user may see. A large one is
     made in the background (guazhi.excel.in_background)."""
-    qs, today = overdue_obligations(request)
+    form, qs, today = overdue_obligations(request)
+    if form.has_error("due_month"):  # the list shows why and lists without it
+        messages.error(request, _("应完成月份无效，未导出。"))
+        return redirect(f"{reverse('obligations:list')}?{request.GET.urlencode()}")
     rows = qs.count()
     if queued := in_background(request, "overdue", rows):
         return queued
