@@ -1,5 +1,3 @@
-import datetime as dt
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -11,7 +9,6 @@ from records.forms import MonthField
 from .dossier import KINDS
 
 # The due months a filter may ask for: any the app's data can have.
-FIRST_MONTH, LAST_MONTH = dt.date(2000, 1, 1), dt.date(2099, 12, 1)
 
 # The roles that owe obligations, in the order the filter offers them.
 OWING_ROLES = (Role.HOST_LEADER, Role.CADRE, Role.HOME_CONTACT, Role.ORG_STAFF)
@@ -79,17 +76,6 @@ class ObligationFilterForm(forms.Form):
             field.queryset = (
                 field.source.choices(user) if self.offers_units else Unit.objects.none()
             )
-
-    def clean_due_month(self):
-        """A month the list can count to its end (add_months): no year 10000."""
-        month = self.cleaned_data["due_month"]
-        if month and not FIRST_MONTH <= month <= LAST_MONTH:
-            raise forms.ValidationError(
-                _("应完成月份须在%(first)s至%(last)s之间。"),
-                code="out_of_range",
-                params={"first": f"{FIRST_MONTH:%Y-%m}", "last": f"{LAST_MONTH:%Y-%m}"},
-            )
-        return month
 
     def values(self) -> dict:
         """Each filter's value, None where it is missing or malformed."""

@@ -35,12 +35,25 @@ from .models import (
 
 
 class MonthField(forms.DateField):
+    """A month (its first day). Within 2000-01..2099-12, so that the pages
+    counting months on from it (add_months) never reach the year 10000."""
+
     input_formats = ["%Y-%m"]
     widget = forms.DateInput(format="%Y-%m", attrs={"type": "month"})
+    first, last = dt.date(2000, 1, 1), dt.date(2099, 12, 1)
 
     def to_python(self, value):
         result = super().to_python(value)
         return result.replace(day=1) if isinstance(result, dt.date) else result
+
+    def validate(self, value):
+        super().validate(value)
+        if value and not self.first <= value <= self.last:
+            raise forms.ValidationError(
+                _("月份须在%(first)s至%(last)s之间。"),
+                code="out_of_range",
+                params={"first": f"{self.first:%Y-%m}", "last": f"{self.last:%Y-%m}"},
+            )
 
 
 class MonthlyNoteForm(forms.ModelForm):

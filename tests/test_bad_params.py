@@ -29,6 +29,8 @@ BAD_VALUES = [
     "\x00",  # PostgreSQL refuses NUL in text
     "NaN",  # a Decimal, not a number
     "2026-13-45",
+    "9999-12",  # a month at the calendar's end: the months counted on overflow
+    "9999-12-31",  # the same for a day
     "１２",  # full-width digits: str.isdigit() and int() accept them
     "-" + "x" * 3000,  # long, and an unknown sort key, descending
     ["1", "abcd-ef"],  # the parameter twice

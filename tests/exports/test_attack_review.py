@@ -541,7 +541,7 @@ def test_a_month_at_the_calendars_end_is_an_error_on_the_overdue_list(
     url = reverse("obligations:list")
     page = client.get(url, {"due_month": "9999-12"})
     assert page.status_code == 200
-    assert "应完成月份须在2000-01至2099-12之间" in page.content.decode()
+    assert "月份须在2000-01至2099-12之间" in page.content.decode()
     response = client.get(reverse(OVERDUE), {"due_month": "9999-12"})
     assert response.status_code == 302
     assert response["Location"] == f"{url}?due_month=9999-12"
