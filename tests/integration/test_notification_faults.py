@@ -6,13 +6,18 @@ After the next sweep nothing is missing and nothing doubled: every step is
 claimed once and every email that could be sent went out once (each
 message names its notifications in a header).
 
-Not covered here: Redis restarted with tasks queued (the CI Redis is shared);
-the sweep re-queues whatever is still pending, which is what recovers it.
+Redis restarted with tasks queued runs on a private Redis of its own (a
+`redis-server` on a free port; the CI Redis is shared): the emails are queued
+with no worker running, Redis is SIGKILLed and restarted, and the next sweep
+re-queues whatever is still pending. Without persistence the queued tasks are
+lost and the sweep recovers them; with an append-only file they survive and
+come twice (theirs and the sweep's), and `deliver_email` sends each once.
 """
 
 import datetime as dt
 import email
 import os
+import shutil
 import signal
 import socket
 import socketserver
@@ -387,3 +392,142 @@ def test_mail_down_and_back_a_killed_worker_and_two_beats_lose_and_double_nothin
     _wait(_settled, what="every email to go out")
     _assert_each_sent_once(world, stub)
     _assert_each_sent_once(more, stub)
+
+
+# --- Redis restarted with tasks queued (a private Redis) ----------------------------
+
+
+class PrivateRedis:
+    """A redis-server of this test's own, on a free port in a temp dir:
+    killed and restarted at will, with or without an append-only file."""
+
+    def __init__(self, tmp_path, *, appendonly: bool):
+        self.dir, self.port, self.proc = tmp_path, _free_port(), None
+        self.appendonly = appendonly
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def up(self):
+        args = [
+            shutil.which("redis-server"),
+            "--port", str(self.port),
+            "--bind", "127.0.0.1",
+            "--dir", str(self.dir),
+            "--save", "",
+            "--appendonly", "yes" if self.appendonly else "no",
+        ]  # fmt: skip
+        if self.appendonly:
+            # Every write on disk before the reply: a SIGKILL loses nothing.
+            args += ["--appendfsync", "always"]
+        self.proc = subprocess.Popen(
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        _wait(self._answers, 20, "the private Redis to start")
+
+    def _answers(self) -> bool:
+        try:
+            return self.client().ping()
+        except Exception:  # redis.ConnectionError, BusyLoadingError: not yet
+            return False
+
+    def client(self):
+        import redis
+
+        return redis.Redis(port=self.port, socket_timeout=2)
+
+    def queued(self, queue: str) -> int:
+        """Messages waiting in `queue` (and its priority lists)."""
+        client = self.client()
+        return sum(client.llen(key) for key in client.keys(f"{queue}*"))
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=20)
+
+
+@pytest.fixture
+def private_rig(tmp_path, request):
+    _skip_unless(redis=True)  # where the other fault tests run
+    if not shutil.which("redis-server"):
+        if os.environ.get("REQUIRE_CELERY_WORKER") == "1":
+            pytest.fail("REQUIRE_CELERY_WORKER=1 but redis-server is not on PATH")
+        pytest.skip("needs redis-server on PATH (a private Redis)")
+    redis = PrivateRedis(tmp_path, appendonly=request.param)
+    redis.up()
+    queue = f"faults-{uuid.uuid4().hex[:8]}"
+    stub = SmtpStub(_free_port())
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "REDIS_URL": redis.url,
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(stub.port),
+        "EMAIL_TIMEOUT": "5",
+        "NOTIFICATION_RETRY_SECONDS": "1",
+        "DJANGO_SETTINGS_MODULE": "guazhi.settings",
+        "GUAZHI_DEV": "1",
+    }
+    processes = Processes(env, tmp_path)
+    yield processes, stub, queue, redis
+    processes.stop_all()
+    stub.down()
+    redis.kill()
+
+
+SWEEP_NOW = """
+import django
+django.setup()
+from notifications.services import sweep
+print(sweep().queued)
+"""
+
+
+def _sweep_in(env) -> int:
+    """The daily sweep in a process of its own on the private Redis: it claims
+    what is due and queues the emails there. Returns how many it queued."""
+    done = subprocess.run(
+        [sys.executable, "-c", SWEEP_NOW],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return int(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize(
+    "private_rig", [False, True], ids=["no-persistence", "appendonly"], indirect=True
+)
+def test_redis_restarted_with_tasks_queued_loses_and_doubles_nothing(private_rig):
+    processes, stub, queue, redis = private_rig
+    world = _world(6)
+    stub.up()
+
+    # The sweep claims today's steps and queues their emails; no worker runs.
+    queued = _sweep_in(processes.env)
+    assert queued > 0
+    assert redis.queued(queue) == queued
+    assert set(_claims(Notification.Status.PENDING)) == _expected(world)
+
+    # Redis dies and comes back: without persistence the tasks are gone.
+    redis.kill()
+    redis.up()
+    assert redis.queued(queue) == (queued if redis.appendonly else 0)
+    assert not Notification.objects.filter(status="sent").exists()
+
+    # The next sweep, before the worker is back: it claims nothing new and
+    # queues every pending email again (with an append-only file, a second
+    # task for each); the worker then sends each once.
+    assert _sweep_in(processes.env) == queued
+    assert redis.queued(queue) == (2 if redis.appendonly else 1) * queued
+    processes.worker()
+    _wait(_settled, what="every email to go out")
+    _wait(lambda: redis.queued(queue) == 0, 60, "the worker to drain the queue")
+    _assert_each_sent_once(world, stub)
+    assert len(stub.messages) == queued
+    assert set(_claims()) == _expected(world)
