@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from guazhi.excel import ColumnSpec, Sheet, build_sheets
+from guazhi.excel import ColumnSpec, Sheet
 
 from .results import Line
 from .scoring import grade_label
@@ -23,20 +23,24 @@ def _who(line: Line) -> tuple:
     return (line.rank or "", posting.cadre.name)
 
 
-def round_workbook(
+# The export's title (its file name's first part, a background job's name).
+ROUND_TITLE = "考核结果"
+
+
+def round_sheets(
     lines: Sequence[Line],
     *,
     dimensions: Sequence[tuple[str, str]],
     sources: Sequence[tuple[str, str]],
-) -> bytes:
-    return build_sheets(
-        [
-            _ranking(lines),
-            _dimensions(lines, dimensions),
-            _sources(lines, sources),
-            _turnout(lines),
-        ]
-    )
+) -> list[Sheet]:
+    """The export's sheets; the page's export and its background job
+    (exports.kinds) write these."""
+    return [
+        _ranking(lines),
+        _dimensions(lines, dimensions),
+        _sources(lines, sources),
+        _turnout(lines),
+    ]
 
 
 def _ranking(lines: Sequence[Line]) -> Sheet:

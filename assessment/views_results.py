@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,7 +20,7 @@ from django.utils.translation import gettext as _
 
 import audit
 from cadres.models import Rank
-from guazhi.excel import xlsx_response
+from guazhi.excel import Sheet, build_sheets, in_background, xlsx_response
 from guazhi.http import AuthenticatedHttpRequest
 from guazhi.listing import columns, page_context, paginate, querystring
 from postings.models import Posting
@@ -73,10 +74,14 @@ COHORT_VALUES = frozenset(
 )
 
 
-def _cohort_param(request) -> str:
-    """The cohort asked for, "" (the whole round) when it cannot be one."""
-    chosen = request.GET.get("cohort", "")
+def cohort_of(query) -> str:
+    """The cohort a query asks for, "" (the whole round) when it cannot be one."""
+    chosen = query.get("cohort", "")
     return chosen if chosen in COHORT_VALUES else ""
+
+
+def _cohort_param(request) -> str:
+    return cohort_of(request.GET)
 
 
 def _cohort_rows(chosen: str, rows: list[results.Row]):
@@ -289,16 +294,25 @@ def _rows(lines: list[results.Line], sources: list[str]) -> list[dict]:
 # --- Pages ------------------------------------------------------------------------
 
 
-def _round_for(request: AuthenticatedHttpRequest, pk: int) -> Round:
-    return get_object_or_404(
-        Round.objects.visible_to(request.user).select_related(
-            "template_version__template", "unit"
-        ),
-        pk=pk,
+def round_in_scope(user, pk) -> Round | None:
+    """Round `pk` if `user` may see it: the pages and the export's background
+    job (exports.kinds, asked again when it runs) look it up alike."""
+    return (
+        Round.objects.visible_to(user)
+        .select_related("template_version__template", "unit")
+        .filter(pk=pk)
+        .first()
     )
 
 
-def _results_context(round_: Round, cohort: str, user) -> dict:
+def _round_for(request: AuthenticatedHttpRequest, pk: int) -> Round:
+    round_ = round_in_scope(request.user, pk)
+    if round_ is None:
+        raise Http404(_("考核轮次不存在。"))
+    return round_
+
+
+def results_context(round_: Round, cohort: str, user) -> dict:
     """The round's results as `user` may see them: every assessment is scored
     (or was stored) with the whole round, then only those in the user's scope
     are shown and ranked among themselves (a posting moved out of the round's
@@ -329,7 +343,7 @@ def round_results(request: AuthenticatedHttpRequest, pk: int):
     chart and the sort are over every row the user sees (the export too)."""
     round_ = _round_for(request, pk)
     # A closed round's stored results, or the live preview of any other.
-    context = _results_context(round_, _cohort_param(request), request.user)
+    context = results_context(round_, _cohort_param(request), request.user)
     lines, sort = _sorted_lines(request, context["lines"])
     page = paginate(request, lines)
     head = [
@@ -367,14 +381,39 @@ def _filename(text: str) -> str:
     return re.sub(r'[\\/:*?"<>|\s]+', "-", text).strip("-")
 
 
-def round_export(request: AuthenticatedHttpRequest, pk: int):
-    round_ = _round_for(request, pk)
-    context = _results_context(round_, _cohort_param(request), request.user)
-    body = exports.round_workbook(
+def export_rows(round_: Round, cohort: str, user) -> int:
+    """The rows of the export's ranking (an assessment each) in a COUNT: the
+    chosen cohort's, or the whole round's for a cohort it does not hold
+    (results_context shows the whole round then)."""
+    qs = Assessment.objects.visible_to(user).filter(round=round_)
+    kind, _sep, value = cohort.partition(":")
+    field = {"kind": "posting__kind", "rank": "posting__post_rank"}.get(kind)
+    if field is not None and (n := qs.filter(**{field: value}).count()):
+        return n
+    return qs.count()
+
+
+def export_sheets(context: dict) -> list[Sheet]:
+    """The export's sheets from the round's results (results_context): the
+    page's export and its background job (exports.kinds) write these."""
+    return exports.round_sheets(
         context["lines"],
         dimensions=context["dimension_columns"],
         sources=context["source_columns"],
     )
+
+
+def round_export(request: AuthenticatedHttpRequest, pk: int):
+    """The round's results as the table ranks them, for the chosen cohort. A
+    large one is made in the background (guazhi.excel.in_background), the
+    round named in its parameters."""
+    round_ = _round_for(request, pk)
+    cohort = _cohort_param(request)
+    rows = export_rows(round_, cohort, request.user)
+    if queued := in_background(request, "round", rows, path={"round": round_.pk}):
+        return queued
+    context = results_context(round_, cohort, request.user)
+    body = build_sheets(export_sheets(context))
     audit.record(
         request,
         "export",

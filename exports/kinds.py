@@ -12,15 +12,18 @@ from django.db.models import Max
 from django.http import HttpRequest, QueryDict
 from django.utils.translation import gettext as _
 
+from assessment import exports as assessment_exports
+from assessment import views_results
 from audit.admin import AUDIT_TITLE, EntryAdmin, entry_sheet
 from audit.models import Entry
 from cadres import idcard
 from cadres.forms import CadreFilterForm
 from guazhi.excel import Sheet
+from portal import compliance
 from portal import exports as portal_exports
-from portal.forms import ObligationFilterForm
+from portal.forms import ComplianceFilterForm, ObligationFilterForm
 from portal.views import filtered_cadres
-from portal.views_obligations import overdue_obligations, overdue_sheets
+from portal.views_obligations import note_matrix, overdue_obligations, overdue_sheets
 from postings import exports as posting_exports
 from postings.forms import PostingFilterForm
 from postings.views import filtered_postings
@@ -95,6 +98,29 @@ def _overdue(request) -> list[Sheet]:
     return overdue_sheets(qs, today)
 
 
+def _compliance(request) -> list[Sheet]:
+    _form, months, postings, today = note_matrix(request)
+    return compliance.matrix_sheets(request.user, postings, months, today)
+
+
+def _round_reads(query: QueryDict) -> dict:
+    """The round (from the URL's path, services.queue_for) and its cohort."""
+    return {"round": query.get("round", ""), "cohort": views_results.cohort_of(query)}
+
+
+def _round(request) -> list[Sheet]:
+    """The round's results as its page exported them, if the round is still
+    the requester's to see when the job runs (as its page would 404)."""
+    pk = request.GET.get("round", "")
+    round_ = views_results.round_in_scope(request.user, pk) if pk.isdigit() else None
+    if round_ is None:
+        raise PermissionDenied(_("考核轮次不存在或不在您的数据范围内，未导出。"))
+    context = views_results.results_context(
+        round_, views_results.cohort_of(request.GET), request.user
+    )
+    return views_results.export_sheets(context)
+
+
 def _audit_allowed(request) -> bool:
     """The admin's own checks (admin_view, has_view_permission), asked again."""
     user = request.user
@@ -143,6 +169,20 @@ KINDS = {
         portal_exports.OVERDUE_TITLE,
         _overdue,
         reads=_form_reads(ObligationFilterForm, sort=False),
+    ),
+    # The matrix's rows are every posting filtered, in a fixed order.
+    "compliance": Kind(
+        "compliance",
+        compliance.NOTE_COMPLIANCE_TITLE,
+        _compliance,
+        reads=_form_reads(ComplianceFilterForm, sort=False),
+    ),
+    # The export ranks its rows itself (no sort); the round is the URL's.
+    "round": Kind(
+        "round",
+        assessment_exports.ROUND_TITLE,
+        _round,
+        reads=_round_reads,
     ),
     "audit": Kind(
         "audit",

@@ -40,6 +40,8 @@ class ExportJob(models.Model):
         CADRES = "cadres", _("干部名单")
         OVERDUE = "overdue", _("逾期待办事项")
         AUDIT = "audit", _("审计日志")
+        COMPLIANCE = "compliance", _("月小结填报情况")
+        ROUND = "round", _("考核结果")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("排队中")

@@ -22,8 +22,11 @@ def queue_for(kind: str):
     """The function guazhi.excel.in_background calls for export `kind`: it
     queues the job, records the export, and shows the job's page."""
 
-    def queue(request: AuthenticatedHttpRequest, rows: int):
+    def queue(request: AuthenticatedHttpRequest, rows: int, path: dict):
+        # The URL's path names what it exports (a round): kept as a parameter
+        # (kinds.KINDS reads it), over any query parameter of that name.
         parameters = {name: request.GET.getlist(name) for name in request.GET}
+        parameters.update({name: [str(value)] for name, value in path.items()})
         # The job and its record together: no job runs unrecorded (its task
         # is queued when both are committed).
         with transaction.atomic():
@@ -38,7 +41,11 @@ def queue_for(kind: str):
                 "export",
                 target=_("%(label)s（后台导出 #%(pk)s）")
                 % {"label": kinds.KINDS[kind].label, "pk": job.pk},
-                details={"filters": audit.query_of(request), "job": job.pk},
+                details={
+                    "filters": audit.query_of(request),
+                    "job": job.pk,
+                    **({"path": path} if path else {}),
+                },
                 rows=rows,
             )
         return redirect(job)

@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -100,7 +100,26 @@ def cell_value(ws, value):
         return cell
     if isinstance(value, Promise):  # a lazy translation, a label
         return cell_value(ws, str(value))
+    if isinstance(value, Styled):
+        cell = cell_value(ws, value.value)
+        if not isinstance(cell, Cell):
+            cell = WriteOnlyCell(ws, value=cell)
+        if value.fill is not None:
+            cell.fill = value.fill
+        if value.alignment is not None:
+            cell.alignment = value.alignment
+        return cell
     return value  # a date: openpyxl formats it as DATE_FORMAT
+
+
+@dataclass(frozen=True)
+class Styled:
+    """A sheet's value written with a fill or an alignment (a matrix's state
+    cell in its colour); the styles shared by the cells that have them."""
+
+    value: object
+    fill: PatternFill | None = None
+    alignment: Alignment | None = None
 
 
 @dataclass(frozen=True)
@@ -186,14 +205,17 @@ _background: dict[str, Callable] = {}
 
 
 def register_background(kind: str, queue: Callable) -> None:
-    """`queue(request, rows)` starts export `kind` as a job, answers the page."""
+    """`queue(request, rows, path)` starts export `kind` as a job, answers the
+    page."""
     _background[kind] = queue
 
 
-def in_background(request, kind: str, rows: int):
+def in_background(request, kind: str, rows: int, *, path: dict | None = None):
     """The response that queued export `kind` as a background job when it has
     more rows than the EXPORT_BACKGROUND_ROWS setting, else None: the view
-    then builds the file itself."""
+    then builds the file itself. `path`: what the URL's path names that
+    decides the rows (name -> value, e.g. the round exported), kept with the
+    job's query parameters."""
     # Read at call time (a live setting), from the backend itself: the
     # `config.NAME` proxy turns awaitable when an event loop runs in the thread.
     from constance.utils import get_values_for_keys
@@ -206,7 +228,7 @@ def in_background(request, kind: str, rows: int):
         <= get_values_for_keys(["EXPORT_BACKGROUND_ROWS"])["EXPORT_BACKGROUND_ROWS"]
     ):
         return None
-    return queue(request, rows)
+    return queue(request, rows, path or {})
 
 
 def xlsx_response(body: bytes, filename: str):

@@ -6,9 +6,8 @@ were done), so a cell says what the obligations list says; each is a fixed
 number of queries whatever the data holds."""
 
 import datetime as dt
-import io
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db.models import Count, Q
@@ -16,19 +15,19 @@ from django.db.models.functions import TruncMonth
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, PatternFill
 
 from cadres.models import Unit
 from guazhi.dates import add_months
-from guazhi.excel import ColumnSpec, add_sheet, cell_value, set_filter
+from guazhi.excel import ColumnSpec, Sheet, Styled
 from obligations.models import Obligation, Shown, shown_q, shown_state
 from postings.models import NOT_BEGUN, Posting
 
 # The obligation kind the matrix shows (obligations.registry's key).
 NOTE_KIND = "monthly_note"
 MONTHS_SHOWN = 12
+# The export's title (its file name's stem, its record's target).
+NOTE_COMPLIANCE_TITLE = "月小结填报情况"
 
 
 class Cell:
@@ -179,33 +178,34 @@ def unit_rates(user, postings, months: list[dt.date], today: dt.date):
     ]
 
 
-def matrix_workbook(
-    months: Sequence[dt.date], rows: Iterable[MatrixRow], rates: Iterable[UnitRate]
-) -> bytes:
-    """The matrix as .xlsx, in the page's colours, header frozen and filtered;
-    a second sheet with the rates per unit. Rows in, bytes out."""
-    wb = Workbook(write_only=True)
+def matrix_sheets(
+    user, postings, months: Sequence[dt.date], today: dt.date
+) -> list[Sheet]:
+    """The matrix of `postings` as the export writes it: a row per posting,
+    each month's state in the page's colours; a second sheet with the rates
+    per unit. The export and its background job (exports.kinds) write these."""
+    rows = matrix_rows(user, postings, months, today)
+    rates = unit_rates(user, postings, months, today)
+    fills = {s: PatternFill("solid", fgColor=c) for s, c in CELL_COLOURS.items()}
+    centred = Alignment(horizontal="center")
     columns = [
         ColumnSpec(_("姓名"), 12),
         ColumnSpec(_("接收单位"), 20),
         ColumnSpec(_("挂任职务"), 16),
         *(ColumnSpec(f"{m:%Y-%m}", 10) for m in months),
     ]
-    ws = add_sheet(wb, _("月小结填报"), columns)
-    fills = {s: PatternFill("solid", fgColor=c) for s, c in CELL_COLOURS.items()}
-    centred = Alignment(horizontal="center")
-    n = 0
-    for row in rows:
-        cells = [cell_value(ws, v) for v in (row.cadre, row.unit, row.title)]
-        for state in row.cells:
-            cell = WriteOnlyCell(ws, value=str(CELL_LABELS[state]))
-            cell.alignment = centred
-            if state in fills:
-                cell.fill = fills[state]
-            cells.append(cell)
-        ws.append(cells)
-        n += 1
-    set_filter(ws, columns, n)
+    matrix = (
+        [
+            row.cadre,
+            row.unit,
+            row.title,
+            *(
+                Styled(str(CELL_LABELS[state]), fills.get(state), centred)
+                for state in row.cells
+            ),
+        ]
+        for row in rows
+    )
     rate_columns = [
         ColumnSpec(_("接收单位"), 20),
         ColumnSpec(_("应报"), 8),
@@ -215,16 +215,13 @@ def matrix_workbook(
         ColumnSpec(_("免除"), 8),
         ColumnSpec(_("按时率(%)"), 10),
     ]
-    rs = add_sheet(wb, _("各单位按时率"), rate_columns)
-    m = 0
-    for r in rates:
-        unit = cell_value(rs, r.unit)
-        rs.append([unit, r.due, r.on_time, r.late, r.missing, r.waived, r.rate])
-        m += 1
-    set_filter(rs, rate_columns, m)
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+    per_unit = (
+        [r.unit, r.due, r.on_time, r.late, r.missing, r.waived, r.rate] for r in rates
+    )
+    return [
+        Sheet(_("月小结填报"), columns, matrix),
+        Sheet(_("各单位按时率"), rate_columns, per_unit),
+    ]
 
 
 # --- The jurisdiction's share met on time, by kind and month -----------------

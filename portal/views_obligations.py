@@ -148,7 +148,10 @@ def obligation_waive(request: AuthenticatedHttpRequest, pk: int):
     )
 
 
-def _note_matrix(request: AuthenticatedHttpRequest):
+def note_matrix(request: AuthenticatedHttpRequest):
+    """The filter form, the months shown, the postings in the user's scope
+    under the filters (in the matrix's order) and today: the page, its export
+    and the export's background job (exports.kinds) read the same rows."""
     user, today = request.user, timezone.localdate()
     form = ComplianceFilterForm(request.GET or None, user=user)
     values = form.values()
@@ -160,7 +163,7 @@ def _note_matrix(request: AuthenticatedHttpRequest):
 
 
 def note_compliance(request: AuthenticatedHttpRequest):
-    form, months, postings, today = _note_matrix(request)
+    form, months, postings, today = note_matrix(request)
     user = request.user
     page = paginate(request, postings.values_list("pk", flat=True))
     rows = compliance.matrix_rows(
@@ -185,21 +188,25 @@ def note_compliance(request: AuthenticatedHttpRequest):
 
 
 def note_compliance_export(request: AuthenticatedHttpRequest):
-    form, months, postings, today = _note_matrix(request)
-    user = request.user
-    data = compliance.matrix_workbook(
-        months,
-        compliance.matrix_rows(user, postings, months, today),
-        compliance.unit_rates(user, postings, months, today),
-    )
+    """The matrix under the page's filters, every posting in scope (not one
+    page), with the rates per unit. A large one is made in the background
+    (guazhi.excel.in_background)."""
+    _form, months, postings, today = note_matrix(request)
+    rows = postings.count()
+    if queued := in_background(request, "compliance", rows):
+        return queued
+    data = build_sheets(compliance.matrix_sheets(request.user, postings, months, today))
     audit.record(
         request,
         "export",
-        target=_("月小结填报情况"),
+        target=compliance.NOTE_COMPLIANCE_TITLE,
         details={"filters": audit.query_of(request)},
-        rows=postings.count(),
+        rows=rows,
     )
-    return xlsx_response(data, f"月小结填报情况{months[0]:%Y%m}-{months[-1]:%Y%m}.xlsx")
+    return xlsx_response(
+        data,
+        f"{compliance.NOTE_COMPLIANCE_TITLE}{months[0]:%Y%m}-{months[-1]:%Y%m}.xlsx",
+    )
 
 
 def overdue_obligations(request: AuthenticatedHttpRequest):
