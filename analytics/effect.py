@@ -56,6 +56,8 @@ class Selection:
     within: object  # Unit | None
     batch: int | None
     kind: str
+    # The record list's path: a province's page has thousands of links.
+    records_path: str
 
 
 def selection(user, params: list[tuple[str, str]], today: dt.date) -> Selection:
@@ -80,6 +82,7 @@ def selection(user, params: list[tuple[str, str]], today: dt.date) -> Selection:
         cleaned.get("within"),
         cleaned.get("batch"),
         cleaned.get("kind") or "",
+        reverse("analytics:records"),
     )
 
 
@@ -147,7 +150,7 @@ def records(kind: RecordKind, sel: Selection, picked: dict | None = None):
 
 def records_url(kind: str, sel: Selection, **picked) -> str:
     query = [("what", kind), *sel.params, *picked.items()]
-    return f"{reverse('analytics:records')}?{urlencode(query)}"
+    return f"{sel.records_path}?{urlencode(query)}"
 
 
 def _grouped(qs, *fields: str) -> dict:
@@ -247,21 +250,25 @@ def grade_tables(sel: Selection) -> list[Table]:
     )
     grades = list(Grade.choices)
     ranks = dict(Rank.choices)
+    # Each round's cohorts and its totals over them, in one pass.
+    cohorts_of: dict = defaultdict(set)
+    all_cohorts: dict = defaultdict(int)  # (round, grade) -> n
+    for (r, k, g), v in counts.items():
+        cohorts_of[r].add(k)
+        all_cohorts[(r, g)] += v
     tables = []
     for round_id in sorted(names, reverse=True):
         rows = []
-        cohorts = sorted({k for r, k, _g in counts if r == round_id})
-        for cohort in [None, *cohorts]:
+        for cohort in [None, *sorted(cohorts_of[round_id])]:
             picked = {"round": round_id}
             if cohort is not None:
                 picked["rank"] = cohort
             cells = []
             for grade, _label in grades:
-                n = sum(
-                    v
-                    for (r, k, g), v in counts.items()
-                    if r == round_id and g == grade and cohort in (None, k)
-                )
+                if cohort is None:
+                    n = all_cohorts.get((round_id, grade), 0)
+                else:
+                    n = counts.get((round_id, cohort, grade), 0)
                 cells.append(
                     Cell(n, records_url("assessment", sel, grade=grade, **picked))
                 )

@@ -82,11 +82,13 @@ class Links:
 
     def __init__(self, params: list[tuple[str, str]]):
         self.params = params
+        # One page's links share the list's path (a page has ~150 links).
+        self.path = reverse("postings:list")
 
     def url(self, *tokens: str, status: str = "") -> str:
         extra = [("status", status)] if status else []
         extra += [("f", token) for token in tokens]
-        return f"{reverse('postings:list')}?{urlencode(self.params + extra)}"
+        return f"{self.path}?{urlencode(self.params + extra)}"
 
 
 def _labelled(counts: dict, key: str, links: Links, status: str = "") -> list[Row]:
@@ -108,16 +110,20 @@ def _labelled(counts: dict, key: str, links: Links, status: str = "") -> list[Ro
     ]
 
 
-def _ranked(counts: dict, names: dict, key: str, links: Links, empty: str):
+def _top(counts: dict) -> tuple[list[tuple], int]:
+    """The TOP_ROWS largest (value, count) pairs, and the sum of the rest."""
     ordered = sorted(counts.items(), key=lambda item: (-item[1], str(item[0])))
-    rows = [
+    return ordered[:TOP_ROWS], sum(n for _v, n in ordered[TOP_ROWS:])
+
+
+def _ranked(top: list[tuple], names: dict, key: str, links: Links, empty: str):
+    return [
         Row(
             str(names.get(value, empty if value is None else value)),
             [Cell(n, links.url(facets.token(key, value)))],
         )
-        for value, n in ordered[:TOP_ROWS]
+        for value, n in top
     ]
-    return rows, sum(n for _v, n in ordered[TOP_ROWS:])
 
 
 def build(qs, *, params: list[tuple[str, str]], root: Unit | None, today: dt.date):
@@ -144,10 +150,11 @@ def build(qs, *, params: list[tuple[str, str]], root: Unit | None, today: dt.dat
     root_path = root.path if root else ROOT_PATH
     depth = len(root_path) + facets.PATH_STEP
     regions = group("region", param=depth)
-    sending = group("sending")
-    batches = group("batch")
+    # Only the names shown are read: a province has a thousand sending units.
+    sending, sending_rest = _top(group("sending"))
+    batches, batches_rest = _top(group("batch"))
     units = dict(
-        Unit.objects.filter(pk__in=[pk for pk in sending if pk]).values_list(
+        Unit.objects.filter(pk__in=[pk for pk, _n in sending if pk]).values_list(
             "pk", "name"
         )
     ) | {
@@ -167,15 +174,19 @@ def build(qs, *, params: list[tuple[str, str]], root: Unit | None, today: dt.dat
             Row(str(name), [Cell(n, links.url(facets.token("region", path, depth)))])
         )
     out.postings.append(Table("region", _("按接收地区"), [_("人次")], region_rows))
-    rows, rest = _ranked(sending, units, "sending", links, "")
-    out.postings.append(Table("sending", _("按派出单位"), [_("人次")], rows, rest=rest))
+    rows = _ranked(sending, units, "sending", links, "")
+    out.postings.append(
+        Table("sending", _("按派出单位"), [_("人次")], rows, rest=sending_rest)
+    )
     batch_names = dict(
-        Batch.objects.filter(pk__in=[pk for pk in batches if pk]).values_list(
+        Batch.objects.filter(pk__in=[pk for pk, _n in batches if pk]).values_list(
             "pk", "name"
         )
     )
-    rows, rest = _ranked(batches, batch_names, "batch", links, str(_("未编入批次")))
-    out.postings.append(Table("batch", _("按批次"), [_("人次")], rows, rest=rest))
+    rows = _ranked(batches, batch_names, "batch", links, str(_("未编入批次")))
+    out.postings.append(
+        Table("batch", _("按批次"), [_("人次")], rows, rest=batches_rest)
+    )
 
     years = group("year")
     out.years = sorted(years)
@@ -195,33 +206,39 @@ def build(qs, *, params: list[tuple[str, str]], root: Unit | None, today: dt.dat
     )
 
     # Rule 12: women nearer the city, vice-division reserve cadres to remote
-    # townships: the distance bands with both beside the total.
+    # townships: the distance bands with both beside the total, counted in
+    # one pass (the conditions the links' facets filter on).
     women_picks = [facets.parse(facets.token("gender", Gender.FEMALE))]
-    women_qs = facets.apply(qs, women_picks, today=today)
     vice_picks = [
         facets.parse(facets.token("rank", VICE_DIVISION)),
         facets.parse(facets.token("reserve", True)),
     ]
-    vice_qs = facets.apply(qs, vice_picks, today=today)
-    everyone, women, vice = (group("distance", rows=r) for r in (qs, women_qs, vice_qs))
+    bands = {
+        band: (n, women, vice)
+        for band, n, women, vice in qs.annotate(
+            facet_value=facets.FACETS["distance"].expression(today, None)
+        )
+        .order_by()
+        .values_list("facet_value")
+        .annotate(
+            n=Count("*"),
+            women=Count("pk", filter=facets.condition(women_picks, today=today)),
+            vice=Count("pk", filter=facets.condition(vice_picks, today=today)),
+        )
+    }
     distance_rows = []
     for band, label in facets.distance_band_labels().items():
-        if not everyone.get(band):
+        if band not in bands:
             continue
+        n, women, vice = bands[band]
         token = facets.token("distance", band)
         distance_rows.append(
             Row(
                 str(label),
                 [
-                    Cell(everyone.get(band, 0), links.url(token)),
-                    Cell(
-                        women.get(band, 0),
-                        links.url(token, facets.token("gender", Gender.FEMALE)),
-                    ),
-                    Cell(
-                        vice.get(band, 0),
-                        links.url(token, *(p.token for p in vice_picks)),
-                    ),
+                    Cell(n, links.url(token)),
+                    Cell(women, links.url(token, *(p.token for p in women_picks))),
+                    Cell(vice, links.url(token, *(p.token for p in vice_picks))),
                 ],
             )
         )
