@@ -6,7 +6,16 @@ from dataclasses import dataclass
 
 from constance import config
 from django.db import transaction
-from django.db.models import Case, CharField, Count, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Count,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.utils.translation import gettext_lazy as _
 
 from cadres.models import Cadre, Rank, Unit
@@ -116,6 +125,36 @@ def exchange_sets(*, cadres: QuerySet, year: int, reference: dt.date) -> Exchang
         position_since__lte=years_before(horizon, years),
     ).annotate(category=by_category)
     return ExchangeSets(year, reference, years, kinds, staying, exchanged, soon)
+
+
+# The name lists behind the report's numbers (`exchange_list`).
+EXCHANGE_LISTS = ("eligible", "staying", "exchanged", "soon")
+
+
+def exchange_list(sets: ExchangeSets, which: str, category: str = "") -> QuerySet:
+    """The rows one number of the report counts: `exchanged` records, or
+    cadres (`eligible` = those exchanged this year and those staying, each
+    annotated `moved`), of one category when `category` is given."""
+    staying, exchanged = sets.staying, sets.exchanged
+    if category:
+        staying = staying.filter(category=category)
+        exchanged = exchanged.filter(category=category)
+    if which == "eligible":
+        moved = exchanged.values("cadre_id")
+        return Cadre.objects.filter(
+            Q(pk__in=staying.values("pk")) | Q(pk__in=moved)
+        ).annotate(
+            moved=Case(
+                When(pk__in=moved, then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
+    if which == "exchanged":
+        return exchanged
+    if which == "soon":
+        return sets.soon.filter(category=category) if category else sets.soon
+    return staying
 
 
 @dataclass(frozen=True)

@@ -191,7 +191,7 @@ def exchange_page(request: AuthenticatedHttpRequest):
         return f"{names}?{urlencode([*query, ('set', which), ('category', category)])}"
 
     lines = [
-        (row, {w: url(w, row.category.key) for w in ("staying", "exchanged", "soon")})
+        (row, {w: url(w, row.category.key) for w in services.EXCHANGE_LISTS})
         for row in rows
     ]
     return render(
@@ -224,13 +224,10 @@ def exchange_export(request: AuthenticatedHttpRequest):
 
 def exchange_names(request: AuthenticatedHttpRequest):
     _form, sets, _query = _exchange(request)
-    lists = {"staying": sets.staying, "exchanged": sets.exchanged, "soon": sets.soon}
     which = request.GET.get("set", "")
-    which = which if which in lists else "staying"
-    qs = lists[which]
+    which = which if which in services.EXCHANGE_LISTS else "staying"
     category = request.GET.get("category", "")
-    if category:
-        qs = qs.filter(category=category)
+    qs = services.exchange_list(sets, which, category)
     if which == "exchanged":
         qs = qs.select_related("cadre", "from_unit", "to_unit").order_by("-on", "-pk")
     else:

@@ -142,7 +142,7 @@ def test_other_county_is_never_counted(tree, org_b):
 def test_page_numbers_link_to_exactly_their_names(login, tree, org_a, power_unit):
     long_ago = dt.date(2010, 1, 1)
     moved = _cadre(power_unit, since=long_ago, leader=True)
-    _cadre(power_unit, since=long_ago, leader=True)
+    staying = _cadre(power_unit, since=long_ago, leader=True)
     _cadre(tree.organ_a, since=long_ago)
     _cadre(tree.organ_a, since=years_before(dt.date(2026, 12, 1), 10))
     services.exchange_record(
@@ -164,6 +164,7 @@ def test_page_numbers_link_to_exactly_their_names(login, tree, org_a, power_unit
     checked = 0
     for row, urls in response.context["lines"]:
         for which, value in (
+            ("eligible", row.eligible),
             ("staying", row.staying),
             ("exchanged", row.exchanged),
             ("soon", row.soon),
@@ -171,7 +172,12 @@ def test_page_numbers_link_to_exactly_their_names(login, tree, org_a, power_unit
             listed = client.get(urls[which])
             assert listed.context["page_obj"].paginator.count == value
             checked += value
-    assert checked == 4
+    assert checked == 7  # eligible 3 + staying 2 + exchanged 1 + soon 1
+    eligible = client.get(response.context["lines"][0][1]["eligible"])
+    assert {c.name: c.moved for c in eligible.context["page_obj"]} == {
+        moved.name: True,
+        staying.name: False,
+    }
     export = client.get(reverse("analytics:exchange_export"), {"year": 2026})
     assert export.status_code == 200
 
@@ -215,3 +221,62 @@ def test_a_cadre_hosted_in_another_county_counts_only_at_home(
     query = {"set": "staying", "year": 2026, "reference": REF.isoformat()}
     assert "欧阳客" not in login(org_a).get(names, query).content.decode()
     assert "欧阳客" in login(org_b).get(names, query).content.decode()
+
+
+def test_the_demo_shows_eligible_exchanged_and_shortfalls(login, settings):
+    """`seed_demo` gives the exchange report something to show (issue 21)."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from cadres.models import User
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    call_command("seed_demo", stdout=StringIO())
+    client = login(User.objects.get(username="zuzhibu"))
+    response = client.get(reverse("analytics:exchange"))
+    rows = {row.category.key: row for row, _urls in response.context["lines"]}
+    assert sum(1 for row in rows.values() if row.eligible) >= 2
+    assert all(row.exchanged for row in rows.values() if row.eligible)
+    assert any(not row.met for row in rows.values())
+    for row, urls in response.context["lines"]:
+        listed = client.get(urls["eligible"])
+        assert listed.context["page_obj"].paginator.count == row.eligible
+
+
+def test_exchange_query_count_does_not_grow_with_the_cadres(
+    login, tree, org_a, power_unit
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def make(n):
+        for i in range(n):
+            cadre = _cadre(
+                power_unit if i % 2 else tree.organ_a,
+                since=dt.date(2010 + i % 8, 1, 1),
+                leader=bool(i % 3),
+            )
+            if i % 4 == 0:
+                services.exchange_record(
+                    cadre=cadre,
+                    kind=ExchangeRecord.Kind.EXCHANGE,
+                    on=dt.date(2026, 3, 1),
+                    to_unit=tree.organ_a,
+                    to_post="科长",
+                    to_is_leader=True,
+                    reason="交流",
+                    by=org_a,
+                )
+
+    client = login(org_a)
+    url, query = reverse("analytics:exchange"), {"year": 2026, "reference": REF}
+    make(4)
+    client.get(url, query)  # the session's first request
+    with CaptureQueriesContext(connection) as few:
+        client.get(url, query)
+    make(40)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(url, query)
+    assert sum(row.eligible for row, _urls in response.context["lines"]) > 30
+    assert len(many.captured_queries) == len(few.captured_queries)

@@ -68,3 +68,43 @@ def test_open_statistics_click_a_number_land_on_the_list_and_export(
         row[0]: row[1] for row in book["按性别"].iter_rows(values_only=True) if row
     }
     assert genders["女"] == 2 and genders["男"] == 1
+
+
+def test_each_statistics_page_prints_on_one_a4_page(
+    live_server, new_page, transactional_db, settings
+):
+    """The 统计表 of the demo (its tables, the charts left out) fits one A4
+    page: the browser's own print of each page, counted in the PDF."""
+    import re
+    from concurrent.futures import ThreadPoolExecutor
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.db import connection
+
+    from portal.demo import PASSWORD as DEMO_PASSWORD
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+    def seed():
+        # Off Playwright's event loop, where constance answers with proxies.
+        try:
+            call_command("seed_demo", stdout=StringIO())
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(seed).result()
+    base = live_server.url
+    page = new_page()
+    page.goto(f"{base}/login/")
+    page.fill("#id_username", "zuzhibu")
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.locator("main button[type=submit]").click()
+    page.wait_for_url(f"{base}/")
+    page.emulate_media(media="print")
+    for path in ("/analytics/", "/analytics/effect/", "/analytics/exchange/"):
+        page.goto(f"{base}{path}")
+        assert page.locator(".stats-table a.stat-link").count() > 0, path
+        pdf = page.pdf(prefer_css_page_size=True)
+        assert len(re.findall(rb"/Type\s*/Page(?!s)", pdf)) == 1, path
