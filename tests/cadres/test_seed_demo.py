@@ -137,3 +137,22 @@ def test_seed_demo_leaves_the_obligations_current():
     assert Obligation.objects.filter(status="done").exists()
     seed()
     assert Obligation.objects.count() == owed
+
+
+@pytest.mark.django_db
+def test_seed_demo_gives_the_demo_accounts_reminders_at_once():
+    """The reminder ladder's sweep runs after the obligations' catch-up: a demo
+    login sees reminders in the notification centre and the header badge
+    before the first nightly sweep; a rerun claims nothing new."""
+    from notifications.models import Notification
+    from notifications.services import unread_count
+
+    output = seed()
+    assert "提醒已更新" in output
+    for username in ("zuzhibu", "jieshou"):
+        user = User.objects.get(username=username)
+        assert Notification.objects.visible_to(user).exists(), username
+        assert unread_count(user) > Reminder.objects.filter(recipient=user).count()
+    claimed = Notification.objects.count()
+    seed()
+    assert Notification.objects.count() == claimed

@@ -2,9 +2,12 @@ import time
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
+from notifications import services as notifications
 from obligations import services as obligations
 from portal import demo, demo_large
+from portal.signals import demo_seeded
 
 
 class Command(BaseCommand):
@@ -31,6 +34,7 @@ class Command(BaseCommand):
                 self.stdout.write("演示数据已存在，未重复创建；演示账号密码已重置。")
             else:
                 counts = demo.seed_small()
+                demo_seeded.send(sender=self.__class__, today=timezone.localdate())
                 self.stdout.write(
                     self.style.SUCCESS(
                         "演示数据已创建：单位 {units} 个，干部 {cadres} 名，挂职 {postings} 项，"
@@ -47,6 +51,10 @@ class Command(BaseCommand):
         self.stdout.write(
             f"待办事项已更新：新增 {result.created} 项，已完成 {result.closed} 项。"
         )
+        # And the reminders the daily sweep sends about them, so that the
+        # notification centre and the header badge have them from the start.
+        swept = notifications.sweep()
+        self.stdout.write(f"提醒已更新：新增 {swept.claimed} 条。")
         self.stdout.write("")
         self.stdout.write("演示账号：")
         self.stdout.write(demo.format_table(("角色", "用户名", "密码", "单位"), rows))
