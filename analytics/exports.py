@@ -69,7 +69,7 @@ def _table_sheet(table) -> Sheet:
     ]
     rows = [[row.label, *[cell.value for cell in row.cells]] for row in table.rows]
     if table.rest:
-        rows.append([str(_("其余")), table.rest])
+        rows.append([str(_("其余")), table.rest.value])
     return Sheet(str(table.title), columns, rows)
 
 

@@ -18,8 +18,6 @@ from cadres.models import Gender, Rank, Unit
 from postings import facets
 from postings.models import Batch, Posting
 
-# Breakdowns with one row per unit or batch show the largest TOP_ROWS.
-TOP_ROWS = 20
 ROOT_PATH = "/"
 VICE_DIVISION = Rank.DEPUTY_DIVISION
 
@@ -49,7 +47,11 @@ class Table:
     chart: str = "bar"  # "bar" or "pie"; "" for none
     note: str = ""
     total: Cell | None = None
-    rest: int = 0  # rows beyond TOP_ROWS, summed, not linked
+    # The rows beyond facets.TOP_ROWS, summed (the list's `?rest=key`).
+    rest: Cell | None = None
+    # Shown on screen, left out of the printed 统计表 (a detail the page
+    # also sums up in a table that prints).
+    screen_only: bool = False
 
     def chart_data(self) -> dict:
         return {
@@ -85,8 +87,9 @@ class Links:
         # One page's links share the list's path (a page has ~150 links).
         self.path = reverse("postings:list")
 
-    def url(self, *tokens: str, status: str = "") -> str:
+    def url(self, *tokens: str, status: str = "", rest: str = "") -> str:
         extra = [("status", status)] if status else []
+        extra += [("rest", rest)] if rest else []
         extra += [("f", token) for token in tokens]
         return f"{self.path}?{urlencode(self.params + extra)}"
 
@@ -110,10 +113,8 @@ def _labelled(counts: dict, key: str, links: Links, status: str = "") -> list[Ro
     ]
 
 
-def _top(counts: dict) -> tuple[list[tuple], int]:
-    """The TOP_ROWS largest (value, count) pairs, and the sum of the rest."""
-    ordered = sorted(counts.items(), key=lambda item: (-item[1], str(item[0])))
-    return ordered[:TOP_ROWS], sum(n for _v, n in ordered[TOP_ROWS:])
+def _rest(n: int, key: str, links: Links) -> Cell | None:
+    return Cell(n, links.url(rest=key)) if n else None
 
 
 def _ranked(top: list[tuple], names: dict, key: str, links: Links, empty: str):
@@ -151,8 +152,8 @@ def build(qs, *, params: list[tuple[str, str]], root: Unit | None, today: dt.dat
     depth = len(root_path) + facets.PATH_STEP
     regions = group("region", param=depth)
     # Only the names shown are read: a province has a thousand sending units.
-    sending, sending_rest = _top(group("sending"))
-    batches, batches_rest = _top(group("batch"))
+    sending, sending_rest = facets.top(group("sending"))
+    batches, batches_rest = facets.top(group("batch"))
     units = dict(
         Unit.objects.filter(pk__in=[pk for pk, _n in sending if pk]).values_list(
             "pk", "name"
@@ -176,7 +177,13 @@ def build(qs, *, params: list[tuple[str, str]], root: Unit | None, today: dt.dat
     out.postings.append(Table("region", _("按接收地区"), [_("人次")], region_rows))
     rows = _ranked(sending, units, "sending", links, "")
     out.postings.append(
-        Table("sending", _("按派出单位"), [_("人次")], rows, rest=sending_rest)
+        Table(
+            "sending",
+            _("按派出单位"),
+            [_("人次")],
+            rows,
+            rest=_rest(sending_rest, "sending", links),
+        )
     )
     batch_names = dict(
         Batch.objects.filter(pk__in=[pk for pk, _n in batches if pk]).values_list(
@@ -185,7 +192,13 @@ def build(qs, *, params: list[tuple[str, str]], root: Unit | None, today: dt.dat
     )
     rows = _ranked(batches, batch_names, "batch", links, str(_("未编入批次")))
     out.postings.append(
-        Table("batch", _("按批次"), [_("人次")], rows, rest=batches_rest)
+        Table(
+            "batch",
+            _("按批次"),
+            [_("人次")],
+            rows,
+            rest=_rest(batches_rest, "batch", links),
+        )
     )
 
     years = group("year")

@@ -31,6 +31,11 @@ DISTANCE_BANDS_KM = (20, 50, 100)
 NO_DISTANCE = "unknown"
 # How long one step down the unit tree makes a path ("00000007/").
 PATH_STEP = 9
+# The breakdowns with one row per unit or batch (the statistics page) show
+# the TOP_ROWS largest values; the others are one row "其余", which the
+# postings list shows with `?rest=key` (`exclude_top`).
+TOP_ROWS = 20
+RANKED = ("sending", "batch")
 
 
 def years_before(day: dt.date, years: int) -> dt.date:
@@ -251,6 +256,25 @@ def group_two(qs, first: str, second: str, *, today: dt.date) -> dict:
         .annotate(n=_count())
     )
     return {(x, y): n for x, y, n in rows}
+
+
+def top(counts: dict) -> tuple[list[tuple], int]:
+    """The TOP_ROWS largest (value, count) pairs of a `group`, ties by the
+    value's text, and the sum of the others."""
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], str(item[0])))
+    return ordered[:TOP_ROWS], sum(n for _v, n in ordered[TOP_ROWS:])
+
+
+def exclude_top(qs, key: str, selection, *, today: dt.date):
+    """`qs` without the postings holding one of the TOP_ROWS values of the
+    facet `key` in `selection` (the rows the statistics page broke down):
+    what its "其余" row counts."""
+    shown = [value for value, _n in top(group(selection, key, today=today))[0]]
+    qs = qs.alias(facet_rest=FACETS[key].expression(today, None))
+    others = ~Q(facet_rest__in=[value for value in shown if value is not None])
+    if None in shown:
+        return qs.filter(others, facet_rest__isnull=False)
+    return qs.filter(others | Q(facet_rest__isnull=True))
 
 
 def _count():

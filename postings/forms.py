@@ -147,9 +147,21 @@ class PostingFilterForm(forms.Form):
     f = forms.MultipleChoiceField(
         required=False, widget=forms.MultipleHiddenInput, choices=()
     )
+    # The postings outside the TOP_ROWS values of a breakdown the statistics
+    # page lists one by one (its "其余" row, postings.facets.exclude_top).
+    rest = forms.ChoiceField(
+        required=False,
+        widget=forms.HiddenInput,
+        choices=[("", "")] + [(key, facets.FACETS[key].label) for key in facets.RANKED],
+    )
+    # The filters a statistics page never sets: `rest` ranks the values over
+    # the rows the other filters select (as the page did), and these narrow
+    # the list within that "其余" (a status tab, a name searched).
+    NOT_SELECTION = ("q", "status", "ending_within", "f", "rest")
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
         self.fields["f"].valid_value = lambda value: facets.parse(value) is not None
         self.fields["batch"].choices = [
             ("", "---------"),
@@ -167,7 +179,13 @@ class PostingFilterForm(forms.Form):
         """The statistics page's picks this list is filtered by, as they read."""
         self.is_valid()
         tokens = getattr(self, "cleaned_data", {}).get("f") or []
-        return [facets.describe(facets.parse(token)) for token in tokens]
+        picked = [facets.describe(facets.parse(token)) for token in tokens]
+        if rest := getattr(self, "cleaned_data", {}).get("rest"):
+            picked.append(
+                _("%(facet)s：前%(n)d名以外（其余）")
+                % {"facet": facets.FACETS[rest].label, "n": facets.TOP_ROWS}
+            )
+        return picked
 
     def filter(self, qs, *, today, ignore: tuple[str, ...] = ()):
         """Apply every filter whose value is valid; a bad one is dropped, not all."""
@@ -193,6 +211,14 @@ class PostingFilterForm(forms.Form):
         if data["f"]:
             picks = [facets.parse(token) for token in data["f"]]
             qs = facets.apply(qs, picks, today=today)
+        if data["rest"]:
+            # The top values of the scoped selection, whatever `qs` is.
+            selection = self.filter(
+                Posting.objects.visible_to(self.user),
+                today=today,
+                ignore=self.NOT_SELECTION,
+            )
+            qs = facets.exclude_top(qs, data["rest"], selection, today=today)
         if data["ending_within"] is not None:
             horizon = today + dt.timedelta(days=data["ending_within"])
             qs = qs.filter(

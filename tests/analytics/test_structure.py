@@ -195,6 +195,8 @@ def _all_cells(stats):
     yield "on_posting", stats.on_posting.value, stats.on_posting.url
     yield "women", stats.women.value, stats.women.url
     for table in stats.tables:
+        if table.rest:
+            yield f"{table.key}/其余", table.rest.value, table.rest.url
         for row in table.rows:
             for index, cell in enumerate(row.cells):
                 if cell.url:
@@ -223,6 +225,66 @@ def test_every_number_links_to_a_list_of_exactly_its_rows(
     # The total's link too.
     total = client.get(response.context["total_url"])
     assert total.context["page_obj"].paginator.count == stats.total
+
+
+@pytest.fixture
+def many_units(tree, org_a):
+    """County A's postings from 24 sending units and 23 batches: unit i sends
+    i % 4 + 1 postings (ties across the 20th row), one in three upward, one
+    in five in no batch."""
+    batches = [
+        Batch.objects.create(
+            name=f"第{i}批", year=TODAY.year, unit=tree.county_a, created_by=org_a
+        )
+        for i in range(23)
+    ]
+    n = 0
+    for i in range(24):
+        unit = UnitFactory(name=f"甲县单位{i}", parent=tree.county_a)
+        for _j in range(i % 4 + 1):
+            PostingFactory(
+                cadre=CadreFactory(unit=unit),
+                receiving_unit=tree.township_a1,
+                kind=Posting.Kind.UPWARD if n % 3 == 0 else Posting.Kind.DOWNWARD,
+                batch=None if n % 5 == 0 else batches[n % 23],
+                start_date=TODAY.replace(month=1, day=15),
+            )
+            n += 1
+    return n
+
+
+@pytest.mark.parametrize("persona", ["org_a", "org_city"])
+@pytest.mark.parametrize("params", [{}, {"kind": "downward"}])
+def test_the_rows_beyond_the_top_twenty_link_to_exactly_their_rows(
+    login, personas, many_units, county_b_posting, persona, params
+):
+    client = login(personas[persona])
+    stats = _page(client, **params)
+    tables = {table.key: table for table in stats.tables}
+    for key in ("sending", "batch"):
+        table = tables[key]
+        assert len(table.rows) == 20
+        assert table.rest.value == stats.total - sum(row.n for row in table.rows)
+        assert table.rest.value > 0
+    checked = 0
+    for name, value, url in _all_cells(stats):
+        listed = client.get(url)
+        assert listed.status_code == 200, (name, url)
+        assert listed.context["page_obj"].paginator.count == value, (name, url)
+        checked += 1
+    assert checked > 40
+    # The list says what it shows, and its status tabs count the same rows.
+    listed = client.get(tables["sending"].rest.url)
+    assert "前20名以外" in listed.content.decode()
+    active = client.get(tables["sending"].rest.url + "&status=active")
+    assert active.context["page_obj"].paginator.count == tables["sending"].rest.value
+
+
+def test_a_malformed_rest_is_no_filter(login, org_a, many_units):
+    client = login(org_a)
+    listed = client.get(reverse("postings:list"), {"rest": "nonsense"})
+    assert listed.status_code == 200
+    assert listed.context["page_obj"].paginator.count == many_units
 
 
 def test_query_count_does_not_grow_with_the_postings(login, org_city, tree):
