@@ -238,8 +238,47 @@ def support_table(sel: Selection) -> Table:
     )
 
 
+def _grade_summary(sel: Selection, counts: dict, rounds: int) -> Table:
+    """The grades of every round selected, in total and per cohort: the one
+    grade table of the printed 统计表 (a province holds ~90 rounds a year)."""
+    grades = list(Grade.choices)
+    ranks = dict(Rank.choices)
+    by_cohort: dict = defaultdict(int)  # (cohort, grade) -> n; None: all
+    for (_r, k, g), v in counts.items():
+        by_cohort[(k, g)] += v
+        by_cohort[(None, g)] += v
+    rows = []
+    cohorts = sorted({k for k, _g in by_cohort if k is not None})
+    for cohort in [None, *cohorts] if counts else []:
+        picked = {} if cohort is None else {"rank": cohort}
+        cells = [
+            Cell(
+                by_cohort.get((cohort, grade), 0),
+                records_url("assessment", sel, grade=grade, **picked),
+            )
+            for grade, _label in grades
+        ]
+        label = _("全部") if cohort is None else ranks.get(cohort, cohort)
+        total = sum(c.value for c in cells)
+        rows.append(
+            Row(
+                str(label),
+                [Cell(total, records_url("assessment", sel, **picked)), *cells],
+            )
+        )
+    return Table(
+        "grades",
+        _("考核等次（所选范围内各轮次合计，按职级分组）"),
+        [_("合计"), *[label for _g, label in grades]],
+        rows,
+        note=_("共%(n)d个考核轮次；各轮次分表见屏幕及导出文件，打印时从略。")
+        % {"n": rounds},
+    )
+
+
 def grade_tables(sel: Selection) -> list[Table]:
-    """Per round: the grades, in total and per cohort (the cadre's rank)."""
+    """The grades summed over the rounds, then per round (on screen only),
+    each in total and per cohort (the cadre's rank)."""
     kind = RECORD_KINDS["assessment"]
     qs = records(kind, sel)
     counts = _grouped(qs, "round_id", "posting__cadre__rank", "grade")
@@ -286,9 +325,10 @@ def grade_tables(sel: Selection) -> list[Table]:
                 _("考核等次：%(name)s（按职级分组）") % {"name": names[round_id]},
                 [_("合计"), *[label for _g, label in grades]],
                 rows,
+                screen_only=True,
             )
         )
-    return tables
+    return [_grade_summary(sel, counts, len(names)), *tables]
 
 
 # --- Obligations ----------------------------------------------------------------

@@ -2,6 +2,7 @@
 a hand-counted fixture; every number lists exactly its rows."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -117,6 +118,47 @@ def test_county_staff_see_their_hand_counted_effect(login, org_a, effect_world):
     assert grades["全部"][:3] == [2, 1, 1]
     assert grades["副科"][:3] == [1, 1, 0]
     assert grades["正科"][:3] == [1, 0, 1]
+    # One round: the summary over the rounds holds the same numbers.
+    assert _cells(tables["grades"]) == grades
+
+
+def _second_round(org_a, effect_world):
+    """Another closed round of the same postings: both 优秀."""
+    postings = [a.posting for a in effect_world.assessments.all()]
+    second = make_round(
+        org_a, postings, status=Round.Status.CLOSED, name="甲县第二季度考核"
+    )
+    second.assessments.update(grade=Grade.EXCELLENT)
+    return second
+
+
+def test_the_grade_summary_adds_up_the_rounds_per_cohort(login, org_a, effect_world):
+    second = _second_round(org_a, effect_world)
+    tables = _tables(login(org_a))
+    assert _cells(tables[f"grades_{second.pk}"])["全部"][:3] == [2, 2, 0]
+    summary = _cells(tables["grades"])
+    # total, 优秀, 称职, 基本称职, 不称职
+    assert summary == {
+        "全部": [4, 3, 1, 0, 0],
+        "副科": [2, 2, 0, 0, 0],
+        "正科": [2, 1, 1, 0, 0],
+    }
+    assert "共2个考核轮次" in str(tables["grades"].note)
+
+
+def test_only_the_grade_summary_prints_the_rounds_are_screen_only(
+    login, org_a, effect_world
+):
+    """At province scale (~90 rounds a year) one table per round cannot print
+    on one A4 page: the per-round tables are left out of print."""
+    second = _second_round(org_a, effect_world)
+    html = login(org_a).get(reverse("analytics:effect")).content.decode()
+    blocks = re.findall(r'<section class="([^"]*)" id="block-([^"]+)"', html)
+    classes = {key: set(names.split()) for names, key in blocks}
+    for round_ in (effect_world, second):
+        assert "d-print-none" in classes[f"grades_{round_.pk}"]
+    for key in ("grades", "obligations", "warnings", "support"):
+        assert "d-print-none" not in classes[key], key
 
 
 def test_other_county_counts_only_its_own(login, org_b, effect_world):

@@ -108,3 +108,37 @@ def test_each_statistics_page_prints_on_one_a4_page(
         assert page.locator(".stats-table a.stat-link").count() > 0, path
         pdf = page.pdf(prefer_css_page_size=True)
         assert len(re.findall(rb"/Type\s*/Page(?!s)", pdf)) == 1, path
+
+    # Province scale: ~90 rounds a year. 40 more closed rounds with grades:
+    # one table each on screen, the summary over them alone in print.
+    def more_rounds():
+        from assessment.models import Grade, Round
+        from postings.models import Posting
+        from tests.assessment.factories import make_round, make_version
+
+        try:
+            user = User.objects.get(username="zuzhibu")
+            postings = list(Posting.objects.visible_to(user)[:6])
+            version = make_version(user)
+            grades = [Grade.EXCELLENT, Grade.COMPETENT, Grade.BASIC]
+            for i in range(40):
+                round_ = make_round(
+                    user,
+                    postings,
+                    status=Round.Status.CLOSED,
+                    version=version,
+                    name=f"第{i + 1}轮平时考核",
+                )
+                for j, assessment in enumerate(round_.assessments.all()):
+                    assessment.grade = grades[(i + j) % 3]
+                    assessment.save(update_fields=["grade"])
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(more_rounds).result()
+    page.goto(f"{base}/analytics/effect/")
+    assert page.locator("[id^=block-grades_]").count() >= 40
+    assert page.locator("#block-grades a.stat-link").count() > 0
+    pdf = page.pdf(prefer_css_page_size=True)
+    assert len(re.findall(rb"/Type\s*/Page(?!s)", pdf)) == 1
