@@ -53,14 +53,14 @@ def _cohorts(rows: list[results.Row]) -> list[tuple[str, str]]:
     ]
 
 
+# A cohort "kind:…" or "rank:…" is the postings with that value in this field.
+COHORT_FIELDS = {"kind": "kind", "rank": "post_rank"}
+
+
 def _in_cohort(row: results.Row, cohort: str) -> bool:
     kind, _sep, value = cohort.partition(":")
-    posting = row.assessment.posting
-    if kind == "kind":
-        return posting.kind == value
-    if kind == "rank":
-        return str(posting.post_rank) == value
-    return True
+    field = COHORT_FIELDS.get(kind)
+    return field is None or str(getattr(row.assessment.posting, field)) == value
 
 
 # Every cohort value there can be (most rounds hold only some of them); the
@@ -387,8 +387,8 @@ def export_rows(round_: Round, cohort: str, user) -> int:
     (results_context shows the whole round then)."""
     qs = Assessment.objects.visible_to(user).filter(round=round_)
     kind, _sep, value = cohort.partition(":")
-    field = {"kind": "posting__kind", "rank": "posting__post_rank"}.get(kind)
-    if field is not None and (n := qs.filter(**{field: value}).count()):
+    field = COHORT_FIELDS.get(kind)
+    if field is not None and (n := qs.filter(**{f"posting__{field}": value}).count()):
         return n
     return qs.count()
 
