@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.db.models import Case, CharField, Count, Value, When
 from django.http import QueryDict
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
@@ -194,7 +195,7 @@ def support_table(sel: Selection) -> Table:
         "category", "raised_on", "resolved_at"
     )
     for category, raised, resolved_at in resolved:
-        days[category].append(max(0, (resolved_at.date() - raised).days))
+        days[category].append(max(0, (timezone.localdate(resolved_at) - raised).days))
     rows = []
     for category, label in SupportNeed.Category.choices:
         opened = sum(n for (cat, _s), n in counts.items() if cat == category)

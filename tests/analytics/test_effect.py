@@ -210,3 +210,19 @@ def test_effect_query_count_does_not_grow_with_the_records(
     with CaptureQueriesContext(connection) as many:
         client.get(url)
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_days_open_count_shanghai_days_not_utc_days(login, org_a, world, host_a):
+    """A need raised on 3 June and resolved at 00:30 on 13 June Shanghai time
+    (16:30 UTC on 12 June) stayed open ten days, whatever the hour the page
+    is opened at."""
+    SupportNeedFactory(
+        posting=world.a.posting,
+        author=host_a,
+        raised_on=dt.date(2026, 6, 3),
+        status=SupportNeed.Status.RESOLVED,
+        resolution="已解决",
+        resolved_by=host_a,
+        resolved_at=dt.datetime(2026, 6, 12, 16, 30, tzinfo=dt.UTC),
+    )
+    assert _cells(_tables(login(org_a))["support"]) == {"住房": [1, 1, 0, 10.0]}
