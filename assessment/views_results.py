@@ -14,14 +14,13 @@ from decimal import Decimal
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import audit
 from cadres.models import Rank
 from guazhi.excel import Sheet, build_sheets, in_background, xlsx_response
-from guazhi.http import AuthenticatedHttpRequest
+from guazhi.http import AuthenticatedHttpRequest, pk_urls
 from guazhi.listing import columns, page_context, paginate, querystring
 from postings.models import Posting
 from records.models import Report, Warning
@@ -258,6 +257,7 @@ def _rows(lines: list[results.Line], sources: list[str]) -> list[dict]:
     # A blank cell per column, shared by the rows with nothing to show there.
     blank_dim = {"score": "", "text": ""}
     blanks = [_blank_source(code) for code in sources]
+    detail_url = pk_urls("assessment:assessment_detail")
     rows = []
     for line in lines:
         result, a = line.result, line.assessment
@@ -266,7 +266,7 @@ def _rows(lines: list[results.Line], sources: list[str]) -> list[dict]:
             {
                 "pk": a.pk,
                 "rank": "—" if line.rank is None else str(line.rank),
-                "url": reverse("assessment:assessment_detail", args=[a.pk]),
+                "url": detail_url(a.pk),
                 "cadre": a.posting.cadre.name,
                 "unit": a.posting.receiving_unit.name,
                 "kind": kinds.get(a.posting.kind, a.posting.kind),

@@ -7,6 +7,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 
 
 class AuthenticatedHttpRequest(HttpRequest):
@@ -82,3 +83,19 @@ def file_response(body: bytes, *, filename: str, content_type: str) -> HttpRespo
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = attachment_disposition(filename)
     return response
+
+
+# A primary key no page shows, marking where a row's own key goes in its URL.
+_MARKER = 918273645
+
+
+def pk_urls(viewname: str):
+    """`reverse(viewname, args=[pk])` for every row of a page, reversed once:
+    the URL with a marker key, split around it (a list of 50 rows spent
+    1.5–5 ms in 50–150 reverse() calls). The URL pattern's one argument must
+    be an `<int:…>`; the key goes in as an int."""
+    url = reverse(viewname, args=[_MARKER])
+    head, marker, tail = url.partition(str(_MARKER))
+    if not marker or str(_MARKER) in tail:
+        raise ValueError(f"{viewname}: no single integer argument in {url}")
+    return lambda pk: f"{head}{int(pk)}{tail}"

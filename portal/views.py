@@ -24,7 +24,7 @@ from cadres.models import Gender, Rank
 from cadres.policy import role_may_use
 from guazhi.excel import build_sheets, in_background, xlsx_response
 from guazhi.forms import submit
-from guazhi.http import AuthenticatedHttpRequest
+from guazhi.http import AuthenticatedHttpRequest, pk_urls
 from guazhi.listing import (
     columns,
     page_context,
@@ -118,11 +118,12 @@ def cadre_rows(values, user) -> list[CadreRow]:
     genders = {value: str(label) for value, label in Gender.choices}
     ranks = {value: str(label) for value, label in Rank.choices}
     shown = idcard.shown_to(user)
+    url = pk_urls("cadres:detail")
     return [
         CadreRow(
             pk=row.pk,
             name=row.name,
-            url=reverse("cadres:detail", args=[row.pk]),
+            url=url(row.pk),
             id_number=shown.id_number(row.id_number),
             gender=genders.get(row.gender, row.gender),
             birth_date=shown.birth_date(row.birth_date),

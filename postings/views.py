@@ -18,7 +18,7 @@ from cadres.models import Rank
 from cadres.policy import role_may_use
 from guazhi.excel import in_background, xlsx_response
 from guazhi.forms import submit
-from guazhi.http import AuthenticatedHttpRequest
+from guazhi.http import AuthenticatedHttpRequest, pk_urls
 from guazhi.listing import (
     columns,
     page_context,
@@ -160,10 +160,11 @@ def posting_rows(values) -> list[PostingRow]:
     formatted here rather than by a filter in every cell."""
     kinds = {value: str(label) for value, label in Posting.Kind.choices}
     statuses = {value: str(label) for value, label in Posting.Status.choices}
+    url = pk_urls("postings:detail")
     return [
         PostingRow(
             pk=pk,
-            url=reverse("postings:detail", args=[pk]),
+            url=url(pk),
             cadre=cadre,
             kind=kinds.get(kind, kind),
             sending_unit=sending,
@@ -489,8 +490,9 @@ def batch_detail(request: AuthenticatedHttpRequest, pk: int):
         param="postings_page",
     )
     statuses = {value: str(label) for value, label in Posting.Status.choices}
+    posting_url = pk_urls("postings:detail")
     for posting in postings:
-        posting.url = reverse("postings:detail", args=[posting.pk])
+        posting.url = posting_url(posting.pk)
         posting.status_label = statuses.get(posting.status, posting.status)
     reserve_only = request.GET.get("reserve") == "1"
     return render(
@@ -567,6 +569,10 @@ def _nomination_rows(ranked, batch: Batch, postings) -> list[dict]:
     ranks = {value: str(label) for value, label in Rank.choices}
     sources = {value: str(label) for value, label in Nomination.Source.choices}
     decisions = {value: str(label) for value, label in Nomination.Decision.choices}
+    cadre_url = pk_urls("cadres:detail")
+    score_url = pk_urls("postings:nomination_score")
+    decide_url = pk_urls("postings:nomination_decide")
+    posting_url = pk_urls("postings:detail")
     cadre_ids = [n.cadre_id for _r, n in ranked]
     # Any posting in the batch fixes the decision (nomination_decide), seen or
     # not, but a withdrawn one, which frees the candidate.
@@ -587,7 +593,7 @@ def _nomination_rows(ranked, batch: Batch, postings) -> list[dict]:
             "total": "—" if r.total is None else f"{r.total:f}",
             "cadre_id": n.cadre_id,
             "cadre": n.cadre.name,
-            "cadre_url": reverse("cadres:detail", args=[n.cadre_id]),
+            "cadre_url": cadre_url(n.cadre_id),
             "is_reserve": n.cadre.is_reserve,
             "unit": n.cadre.unit.name,
             "unit_id": n.cadre.unit_id,
@@ -595,7 +601,7 @@ def _nomination_rows(ranked, batch: Batch, postings) -> list[dict]:
             "rank_label": ranks.get(n.cadre.rank, n.cadre.rank),
             "source_label": sources.get(n.source, n.source),
             "recommender": n.recommender,
-            "score_url": reverse("postings:nomination_score", args=[n.pk]),
+            "score_url": score_url(n.pk),
             "exam_score": _score_text(n.exam_score),
             "interview_score": _score_text(n.interview_score),
             "decision": n.decision,
@@ -603,12 +609,10 @@ def _nomination_rows(ranked, batch: Batch, postings) -> list[dict]:
             "decision_badge": DECISION_BADGES.get(n.decision, "text-bg-light"),
             "decision_reason": n.decision_reason,
             "decided_by": str(n.decided_by) if n.decided_by else "",
-            "decide_url": reverse("postings:nomination_decide", args=[n.pk]),
+            "decide_url": decide_url(n.pk),
             "posted": n.cadre_id in posted,
             "posting_url": (
-                reverse("postings:detail", args=[seen[n.cadre_id]])
-                if n.cadre_id in seen
-                else ""
+                posting_url(seen[n.cadre_id]) if n.cadre_id in seen else ""
             ),
         }
         for r, n in ranked

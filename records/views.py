@@ -22,7 +22,7 @@ import audit
 from cadres import lookups
 from cadres.models import Unit, user_name
 from guazhi.forms import submit
-from guazhi.http import AuthenticatedHttpRequest
+from guazhi.http import AuthenticatedHttpRequest, pk_urls
 from guazhi.listing import (
     get_param,
 )
@@ -94,6 +94,7 @@ def note_rows(values) -> list[NoteRow]:
     locked_months = {lock.month for lock in locks}
     today = timezone.localdate()
     reasons: dict = {}
+    posting_url = pk_urls("postings:detail")
     rows = []
     for *shown, last, first, username, sending, receiving in values:
         month = shown[1]
@@ -106,8 +107,7 @@ def note_rows(values) -> list[NoteRow]:
             note = MonthlyNote(month=month, posting=posting)
             reasons[key] = str(rules.note_lock_reason(note, locks, today))
         author = user_name(last, first, username)
-        url = reverse("postings:detail", args=[shown[2]])
-        rows.append(NoteRow(*shown, author, reasons[key], url))
+        rows.append(NoteRow(*shown, author, reasons[key], posting_url(shown[2])))
     return rows
 
 
