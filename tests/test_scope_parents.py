@@ -229,6 +229,26 @@ def round_out_of_scope(world, personas, tree) -> dict[str, Hidden]:
     return hidden
 
 
+def closed_round_out_of_scope(world, personas, tree) -> dict[str, Hidden]:
+    """The same city round once closed: its stored results are what the
+    dossier and the posting page show of an assessment, so the county staff
+    who see the cadre and the posting must find no trace of the round there.
+    (The ballot session is opened while the round collects, then it closes.)"""
+    from django.utils import timezone
+
+    from assessment.models import Round
+
+    hidden = round_out_of_scope(world, personas, tree)
+    city_round = next(iter(hidden.values())).side.assessment_records["round"]
+    Round.objects.filter(pk=city_round.pk).update(
+        status=Round.Status.CLOSED, closed_at=timezone.now()
+    )
+    for h in hidden.values():
+        h.holders.append(("cadres:dossier_print", {"pk": h.side.cadre.pk}))
+        h.holders.append(("cadres:dossier_export", {"pk": h.side.cadre.pk}))
+    return hidden
+
+
 def cadre_out_of_batch_scope(world, personas, tree) -> dict[str, Hidden]:
     """County A's batch holding county B's cadre and posting (added by the
     city's staff, or before a move): org_a sees the batch, not the cadre."""
@@ -406,6 +426,7 @@ def reminder_of_another(world, personas, tree) -> dict[str, Hidden]:
 
 SCENARIOS: dict[str, Callable] = {
     "assessment via its round": round_out_of_scope,
+    "closed assessment via its round": closed_round_out_of_scope,
     "nomination via its cadre": cadre_out_of_batch_scope,
     "nomination via its batch": batch_out_of_scope,
     "posting moved out": posting_moved_out,
