@@ -13,7 +13,10 @@ from records.kinds import Kind
 def _assessments(posting_ids: list[int], user) -> QuerySet:
     """考核结果: the assessments `user` may see (for org staff: their round
     too) of the postings whose round has closed (their results are stored),
-    each with `ranked` (how many were ranked in the round)."""
+    each with `ranked` (how many were ranked in the round). The postings are
+    the dossier's, already scoped (Kind.records): only the round's part of
+    Assessment.visible_to is left to test, as for an assessment's
+    obligations; testing the postings' scope again cost 2 ms a dossier."""
     ranked = (
         Assessment.objects.filter(round=OuterRef("round_id"), rank__isnull=False)
         .order_by()
@@ -22,7 +25,7 @@ def _assessments(posting_ids: list[int], user) -> QuerySet:
         .values("n")
     )
     return (
-        Assessment.objects.visible_to(user)
+        Assessment.objects.in_round_scope(user)
         .filter(posting_id__in=posting_ids, round__status=Round.Status.CLOSED)
         .select_related("round__unit")
         .defer("detail")
