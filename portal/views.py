@@ -312,13 +312,15 @@ def _record_actions(
         else None
     )
     symposium_label = _("座谈会")
+    # Each action's URL reversed once, not once per posting.
+    url_of = {name: pk_urls(name) for name, *_rest in may}
 
     def allowed(posting: Posting, what: HostWrite) -> bool:
         return not host_write_refusal(posting, user, what=what, locks=locks)
 
     def actions(posting: Posting) -> list[tuple[str, str]]:
         out = [
-            (label, reverse(name, args=[posting.pk]))
+            (label, url_of[name](posting.pk))
             for name, label, states, what in may
             if posting.status in states and allowed(posting, what)
         ]
