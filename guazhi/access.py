@@ -2,6 +2,7 @@
 none (the table itself is cadres.policy)."""
 
 import logging
+from functools import cache, partial
 from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied
@@ -95,11 +96,13 @@ def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    # The badge on every page: a count, never cached (the reminders' scope
-    # follows their postings).
-    unread = unread_count(user)
+    # The badge on every page: a count, never kept beyond the request (the
+    # reminders' scope follows their postings). Counted when the navbar
+    # shows it, once; a page that has counted the same reminders already
+    # (the home page, with its latest ones) passes its own
+    # "unread_reminders", which stands before this one.
     return {
         "nav_items": nav_items(request, user.role),
-        "unread_reminders": unread,
+        "unread_reminders": cache(partial(unread_count, user)),
         "may": UrlPermissions(user.role),
     }

@@ -25,7 +25,7 @@ from constance.utils import get_values
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import Count, F, Max, Q
+from django.db.models import Count, F, Max, Q, Window
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -509,10 +509,13 @@ def unread_count(user) -> int:
     return sum(n for (n,) in ladder.union(legacy, all=True))
 
 
-def latest_unread(user, n: int) -> list[tuple[str, dt.datetime]]:
+def latest_unread(user, n: int) -> tuple[list[tuple[str, dt.datetime]], int]:
     """The home page's box: (text, time) of the user's latest `n` unread
-    reminders, the ladder's first, then those of before it (warnings)."""
-    rows = (
+    reminders, the ladder's first, then those of before it (warnings); and
+    how many unread there are in all, the badge's number (`unread_count`),
+    counted over the same rows by a window count before the limit."""
+    total = Window(Count("*"))
+    rows = list(
         Notification.objects.visible_to(user)
         .unread()
         .order_by("-created_at", "-pk")
@@ -522,6 +525,7 @@ def latest_unread(user, n: int) -> list[tuple[str, dt.datetime]]:
             "obligation__due_on",
             "audience",
             "created_at",
+            total,
         )[:n]
     )
     latest = [
@@ -535,14 +539,15 @@ def latest_unread(user, n: int) -> list[tuple[str, dt.datetime]]:
             },
             created_at,
         )
-        for kind, cadre, due_on, audience, created_at in rows
+        for kind, cadre, due_on, audience, created_at, _total in rows
     ]
-    legacy = (
+    legacy = list(
         Reminder.objects.visible_to(user)
         .unread()
-        .values_list("message", "created_at")[:n]
+        .values_list("message", "created_at", total)[:n]
     )
-    return (latest + list(legacy))[:n]
+    unread = sum(row[-1] for found in (rows, legacy) for row in found[:1])
+    return (latest + [(m, at) for m, at, _total in legacy])[:n], unread
 
 
 def centre_items(notifications, user) -> list[dict]:

@@ -39,11 +39,14 @@ ORG_ROLES = (Role.ORG_STAFF, Role.ADMIN)
 
 def home(request: AuthenticatedHttpRequest):
     user, today = request.user, timezone.localdate()
+    # The latest eight unread: (text, time), no model instances; and the
+    # count of all, which the navbar's badge shows (no second count).
+    reminders, unread = latest_unread(user, 8)
     context = {
         **_owed(user, today),
         **_posting_counts(user),
-        # The latest eight unread: (text, time), no model instances.
-        "reminders": latest_unread(user, 8),
+        "reminders": reminders,
+        "unread_reminders": unread,
     }
     if user.role == Role.CADRE:
         context["today_logs"] = _today_logs(user, today)

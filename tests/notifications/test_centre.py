@@ -4,6 +4,7 @@ is done or out of scope neither shows nor counts."""
 
 import datetime as dt
 import importlib
+import re
 
 import pytest
 from django.db import connection
@@ -184,3 +185,29 @@ def test_the_badge_is_one_query_counting_both_kinds_of_reminder(
         assert unread_count(host_a) == 2
     with django_assert_num_queries(1):
         assert unread_count(org_city) == 0
+
+
+def test_the_home_page_counts_the_badge_with_its_box_and_other_pages_once(
+    login, reminded, host_a, monkeypatch
+):
+    """The home page reads the latest unread reminders and, by a window count
+    over the same rows, how many there are: the badge shows that number, all
+    of them, not the eight listed, and is not counted a second time. Other
+    pages count it once, though the navbar reads it twice."""
+    import guazhi.access
+    from tests.factories import ReminderFactory
+
+    for _ in range(9):
+        ReminderFactory(recipient=host_a)
+    counted = []
+    real = guazhi.access.unread_count
+    monkeypatch.setattr(
+        guazhi.access, "unread_count", lambda user: counted.append(user) or real(user)
+    )
+    client = login(host_a)
+    home = client.get(reverse("home")).content.decode()
+    assert re.search(r'id="unread-count">(\d+)<', home).group(1) == "10"
+    assert counted == []
+    centre = client.get(reverse("notifications:centre")).content.decode()
+    assert re.search(r'id="unread-count">(\d+)<', centre).group(1) == "10"
+    assert counted == [host_a]
