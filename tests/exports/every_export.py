@@ -121,6 +121,30 @@ def exports_of_county_a(world, *, batch, round_) -> list[Export]:
     ]
 
 
+def start_job(client, url, capture, **query):
+    """GET an export `url` that goes to the background (with
+    django_capture_on_commit_callbacks as `capture`): the job it made, whose
+    status page it redirects to."""
+    from exports.models import ExportJob
+
+    with capture(execute=True):
+        response = client.get(url, query)
+    assert response.status_code == 302, response
+    job = ExportJob.objects.latest("pk")
+    assert response["Location"] == reverse("exports:status", args=[job.pk])
+    return job
+
+
+def sheet_values(book) -> dict:
+    """{sheet title: its rows of values}."""
+    return {ws.title: list(ws.iter_rows(values_only=True)) for ws in book.worksheets}
+
+
+def download(client, job):
+    """The workbook of a finished background job, as its requester gets it."""
+    return workbook(client.get(reverse("exports:download", args=[job.pk])))
+
+
 def workbook(response):
     assert response.status_code == 200, response
     assert response["Content-Type"].startswith(

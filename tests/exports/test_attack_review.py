@@ -15,18 +15,17 @@ from cadres.models import Role, Unit
 from cadres.services import unit_move
 from exports import services, tasks
 from exports.models import ExportJob
-from tests.exports.every_export import overdue_obligation, workbook
+from tests.exports.every_export import (
+    download,
+    overdue_obligation,
+    sheet_values,
+    start_job,
+    workbook,
+)
 from tests.factories import PostingFactory, UserFactory
 
 OVERDUE = "obligations:overdue_export"
 AUDIT = "admin:audit_entry_export"
-
-
-@pytest.fixture
-def queued(monkeypatch):
-    sent = []
-    monkeypatch.setattr(tasks.run_export, "delay", sent.append)
-    return sent
 
 
 @pytest.fixture
@@ -49,29 +48,12 @@ def org_a2(tree):
     return UserFactory(username="org_a2", role=Role.ORG_STAFF, unit=tree.county_a)
 
 
-def _start(client, url, capture, **query) -> ExportJob:
-    with capture(execute=True):
-        response = client.get(url, query)
-    assert response.status_code == 302, response
-    job = ExportJob.objects.latest("pk")
-    assert response["Location"] == reverse("exports:status", args=[job.pk])
-    return job
-
-
-def _values(book) -> dict:
-    return {ws.title: list(ws.iter_rows(values_only=True)) for ws in book.worksheets}
-
-
-def _download(client, job):
-    return workbook(client.get(reverse("exports:download", args=[job.pk])))
-
-
 @pytest.fixture
 def done_job(login, org_a, overdue, queued, django_capture_on_commit_callbacks):
     """org_a's finished overdue export, with a filter that names it."""
     client = login(org_a)
     with override_config(EXPORT_BACKGROUND_ROWS=2):
-        job = _start(
+        job = start_job(
             client,
             reverse(OVERDUE),
             django_capture_on_commit_callbacks,
@@ -133,8 +115,8 @@ def test_the_same_request_of_a_colleague_in_the_same_unit_is_their_own_job(
     """The dedupe never joins another user's job, even with the same role,
     unit and filters (and so the same scope fingerprint's inputs)."""
     url = reverse(OVERDUE)
-    mine = _start(login(org_a), url, django_capture_on_commit_callbacks, kind="x")
-    theirs = _start(login(org_a2), url, django_capture_on_commit_callbacks, kind="x")
+    mine = start_job(login(org_a), url, django_capture_on_commit_callbacks, kind="x")
+    theirs = start_job(login(org_a2), url, django_capture_on_commit_callbacks, kind="x")
     assert mine != theirs and theirs.user == org_a2
     assert queued == [mine.pk, theirs.pk]
     status = login(org_a2).get(reverse("exports:status", args=[mine.pk]))
@@ -146,10 +128,10 @@ def test_a_request_under_a_changed_scope_does_not_join_the_old_scopes_job(
     login, org_a, tree, overdue, queued, django_capture_on_commit_callbacks
 ):
     client = login(org_a)
-    first = _start(client, reverse(OVERDUE), django_capture_on_commit_callbacks)
+    first = start_job(client, reverse(OVERDUE), django_capture_on_commit_callbacks)
     org_a.unit = tree.city
     org_a.save()
-    again = _start(client, reverse(OVERDUE), django_capture_on_commit_callbacks)
+    again = start_job(client, reverse(OVERDUE), django_capture_on_commit_callbacks)
     assert again != first
     # The old one, when it runs, writes nothing under the new scope.
     assert tasks.run_export(first.pk) == ExportJob.Status.WITHDRAWN
@@ -190,11 +172,11 @@ def test_crafted_filters_give_the_background_file_no_row_beyond_the_scope(
     }
     client = login(org_a)
     url = reverse(OVERDUE)
-    at_once = _values(workbook(client.get(url, query)))
+    at_once = sheet_values(workbook(client.get(url, query)))
     with override_config(EXPORT_BACKGROUND_ROWS=-1):
-        job = _start(client, url, django_capture_on_commit_callbacks, **query)
+        job = start_job(client, url, django_capture_on_commit_callbacks, **query)
     assert tasks.run_export(job.pk) == ExportJob.Status.DONE
-    book = _values(_download(client, job))
+    book = sheet_values(download(client, job))
     assert book == at_once
     units = {row[3] for row in book["逾期明细"][1:]}
     assert units <= {tree.township_a1.name}
@@ -206,7 +188,7 @@ def test_the_job_list_escapes_the_filters_it_shows(
 ):
     client = login(org_a)
     with override_config(EXPORT_BACKGROUND_ROWS=-1):
-        _start(
+        start_job(
             client,
             reverse(OVERDUE),
             django_capture_on_commit_callbacks,
@@ -300,9 +282,9 @@ def test_the_same_filters_spelt_differently_join_the_running_job(
 ):
     client = login(org_a)
     url = reverse(OVERDUE)
-    first = _start(client, url, django_capture_on_commit_callbacks)
+    first = start_job(client, url, django_capture_on_commit_callbacks)
     for junk in ({"unit": ""}, {"x": "1"}, {"x": "2"}):
-        again = _start(client, url, django_capture_on_commit_callbacks, **junk)
+        again = start_job(client, url, django_capture_on_commit_callbacks, **junk)
         assert again == first, junk
     assert queued == [first.pk]
 
@@ -341,11 +323,11 @@ def test_the_background_audit_file_ends_before_its_own_export_record(
     url = reverse(AUDIT)
     before = Entry.objects.count()
     with override_config(EXPORT_BACKGROUND_ROWS=2):
-        job = _start(client, url, django_capture_on_commit_callbacks)
+        job = start_job(client, url, django_capture_on_commit_callbacks)
     record = Entry.objects.get(action=Entry.Action.EXPORT, details__job=job.pk)
     assert record.rows == before
     assert tasks.run_export(job.pk) == ExportJob.Status.DONE
-    rows = _values(_download(client, job))["审计日志"][1:]
+    rows = sheet_values(download(client, job))["审计日志"][1:]
     assert len(rows) == before == record.rows
 
 
@@ -369,11 +351,11 @@ def test_the_background_overdue_file_has_the_synchronous_rows(
     }
     client = login(org_a)
     url = reverse(OVERDUE)
-    at_once = _values(workbook(client.get(url, query)))
+    at_once = sheet_values(workbook(client.get(url, query)))
     with override_config(EXPORT_BACKGROUND_ROWS=-1):
-        job = _start(client, url, django_capture_on_commit_callbacks, **query)
+        job = start_job(client, url, django_capture_on_commit_callbacks, **query)
     assert tasks.run_export(job.pk) == ExportJob.Status.DONE
-    assert _values(_download(client, job)) == at_once
+    assert sheet_values(download(client, job)) == at_once
 
 
 # --- Role, unit, flags or permission changed between queue, run and download --
@@ -418,7 +400,7 @@ def test_admin_demoted_from_staff_between_queue_and_run_gets_no_audit_file(
         audit_services.record(None, Entry.Action.LOGIN_FAILED, username=f"guess{n}")
     client = login(admin)
     with override_config(EXPORT_BACKGROUND_ROWS=2):
-        job = _start(client, reverse(AUDIT), django_capture_on_commit_callbacks)
+        job = start_job(client, reverse(AUDIT), django_capture_on_commit_callbacks)
     admin.is_staff = False
     admin.save(update_fields=["is_staff"])
     assert tasks.run_export(job.pk) in (
@@ -478,11 +460,11 @@ def test_crafted_filters_give_the_background_roster_and_cadre_list_nothing_of_b(
     }
     client = login(org_a)
     url = reverse(export)
-    at_once = _values(workbook(client.get(url, query)))
+    at_once = sheet_values(workbook(client.get(url, query)))
     with override_config(EXPORT_BACKGROUND_ROWS=-1):
-        job = _start(client, url, django_capture_on_commit_callbacks, **query)
+        job = start_job(client, url, django_capture_on_commit_callbacks, **query)
     assert tasks.run_export(job.pk) == ExportJob.Status.DONE
-    book = _values(_download(client, job))
+    book = sheet_values(download(client, job))
     assert book == at_once
     assert CADRE_B_NAME not in repr(book)
 
@@ -502,12 +484,12 @@ def test_the_background_audit_file_has_the_synchronous_rows_in_their_order(
         audit_services.record(None, Entry.Action.LOGIN_FAILED, username=name)
     client = login(admin)
     url = reverse(AUDIT)
-    at_once = _values(workbook(client.get(url, query)))
+    at_once = sheet_values(workbook(client.get(url, query)))
     assert len(at_once["审计日志"]) == 1 + 3
     with override_config(EXPORT_BACKGROUND_ROWS=2):
-        job = _start(client, url, django_capture_on_commit_callbacks, **query)
+        job = start_job(client, url, django_capture_on_commit_callbacks, **query)
     assert tasks.run_export(job.pk) == ExportJob.Status.DONE
-    assert _values(_download(client, job)) == at_once
+    assert sheet_values(download(client, job)) == at_once
 
 
 # --- Fixed after the review: the pages, the dedupe's races, half-written files --
@@ -554,10 +536,12 @@ def test_the_roster_dedupe_ignores_the_page_but_not_the_sort(
 ):
     client = login(org_a)
     url = reverse("postings:export")
-    first = _start(client, url, django_capture_on_commit_callbacks)
+    first = start_job(client, url, django_capture_on_commit_callbacks)
     for junk in ({"page": "3"}, {"q": "  "}, {"sort": ""}, {"f": ""}):
-        assert _start(client, url, django_capture_on_commit_callbacks, **junk) == first
-    other = _start(client, url, django_capture_on_commit_callbacks, sort="cadre")
+        assert (
+            start_job(client, url, django_capture_on_commit_callbacks, **junk) == first
+        )
+    other = start_job(client, url, django_capture_on_commit_callbacks, sort="cadre")
     assert other != first
     assert queued == [first.pk, other.pk]
 
@@ -572,17 +556,17 @@ def test_a_job_running_for_hours_does_not_hold_back_the_same_request(
 
     client = login(org_a)
     url = reverse(OVERDUE)
-    stuck = _start(client, url, django_capture_on_commit_callbacks)
+    stuck = start_job(client, url, django_capture_on_commit_callbacks)
     ExportJob.objects.filter(pk=stuck.pk).update(
         status=ExportJob.Status.RUNNING,
         created_at=timezone.now() - dt.timedelta(hours=2),
     )
-    again = _start(client, url, django_capture_on_commit_callbacks)
+    again = start_job(client, url, django_capture_on_commit_callbacks)
     assert again != stuck and queued == [stuck.pk, again.pk]
     stuck.refresh_from_db()
     assert stuck.status == ExportJob.Status.FAILED and stuck.error
     # One running for minutes still holds it back.
-    assert _start(client, url, django_capture_on_commit_callbacks) == again
+    assert start_job(client, url, django_capture_on_commit_callbacks) == again
 
 
 @override_config(EXPORT_BACKGROUND_ROWS=2)
@@ -592,7 +576,7 @@ def test_a_competing_job_that_finished_meanwhile_is_the_one_returned(
     """The insert failed on the competitor's job, which then finished before
     the lookup that looks for a running one."""
     client = login(org_a)
-    first = _start(client, reverse(OVERDUE), django_capture_on_commit_callbacks)
+    first = start_job(client, reverse(OVERDUE), django_capture_on_commit_callbacks)
     monkeypatch.setattr(services, "_running", lambda **kwargs: None)
     job, new = services.export_job_queue(
         user=org_a, kind="overdue", parameters={}, total=5
@@ -607,7 +591,7 @@ def test_a_finished_file_whose_job_cannot_be_saved_is_removed(
 
     client = login(org_a)
     with override_config(EXPORT_BACKGROUND_ROWS=2):
-        job = _start(client, reverse(OVERDUE), django_capture_on_commit_callbacks)
+        job = start_job(client, reverse(OVERDUE), django_capture_on_commit_callbacks)
     real = ExportJob.save
 
     def save(self, *args, **kwargs):

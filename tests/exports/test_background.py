@@ -14,7 +14,7 @@ from django.utils import timezone
 from audit.models import Entry
 from exports import services, tasks
 from exports.models import ExportJob
-from tests.exports.every_export import workbook
+from tests.exports.every_export import start_job, workbook
 from tests.factories import CadreFactory, PostingFactory, UserFactory
 
 
@@ -29,28 +29,12 @@ def roster(world, tree):
         )
 
 
-@pytest.fixture
-def queued(monkeypatch):
-    sent = []
-    monkeypatch.setattr(tasks.run_export, "delay", sent.append)
-    return sent
-
-
-def _start(client, url, django_capture_on_commit_callbacks, **query):
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.get(url, query)
-    assert response.status_code == 302
-    job = ExportJob.objects.latest("pk")
-    assert response["Location"] == reverse("exports:status", args=[job.pk])
-    return job
-
-
 @override_config(EXPORT_BACKGROUND_ROWS=10)
 def test_a_large_roster_is_written_in_the_background_and_downloaded(
     login, org_a, roster, queued, django_capture_on_commit_callbacks
 ):
     client = login(org_a)
-    job = _start(
+    job = start_job(
         client,
         reverse("postings:export"),
         django_capture_on_commit_callbacks,
@@ -88,7 +72,7 @@ def test_a_large_roster_is_written_in_the_background_and_downloaded(
 def test_a_job_is_its_requesters_alone(
     login, org_a, tree, roster, queued, django_capture_on_commit_callbacks
 ):
-    job = _start(
+    job = start_job(
         login(org_a), reverse("postings:export"), django_capture_on_commit_callbacks
     )
     tasks.run_export(job.pk)
@@ -114,7 +98,7 @@ def test_a_large_cadre_list_goes_to_the_background_with_its_filters(
     login, org_a, roster, queued, django_capture_on_commit_callbacks
 ):
     client = login(org_a)
-    job = _start(
+    job = start_job(
         client, reverse("cadres:export"), django_capture_on_commit_callbacks, q="甲"
     )
     assert job.kind == "cadres" and job.parameters == {"q": ["甲"]}
@@ -152,7 +136,9 @@ def test_files_are_removed_after_a_day(
     login, org_a, roster, queued, django_capture_on_commit_callbacks
 ):
     client = login(org_a)
-    job = _start(client, reverse("postings:export"), django_capture_on_commit_callbacks)
+    job = start_job(
+        client, reverse("postings:export"), django_capture_on_commit_callbacks
+    )
     tasks.run_export(job.pk)
     job.refresh_from_db()
     path = job.file.path

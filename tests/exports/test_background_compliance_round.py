@@ -13,15 +13,14 @@ from audit.models import Entry
 from exports import tasks
 from exports.models import ExportJob
 from tests.assessment.factories import make_round
-from tests.exports.every_export import overdue_obligation, workbook
+from tests.exports.every_export import (
+    download,
+    overdue_obligation,
+    sheet_values,
+    start_job,
+    workbook,
+)
 from tests.factories import PostingFactory
-
-
-@pytest.fixture
-def queued(monkeypatch):
-    sent = []
-    monkeypatch.setattr(tasks.run_export, "delay", sent.append)
-    return sent
 
 
 @pytest.fixture
@@ -37,19 +36,6 @@ def county_a_postings(world, tree):
     return [world.a.posting, *extra]
 
 
-def _start(client, url, capture, **query) -> ExportJob:
-    with capture(execute=True):
-        response = client.get(url, query)
-    assert response.status_code == 302, response
-    job = ExportJob.objects.latest("pk")
-    assert response["Location"] == reverse("exports:status", args=[job.pk])
-    return job
-
-
-def _values(book) -> dict:
-    return {ws.title: list(ws.iter_rows(values_only=True)) for ws in book.worksheets}
-
-
 def _fills(book) -> list:
     """Each cell's fill colour, sheet by sheet (the matrix's states)."""
     return [
@@ -57,10 +43,6 @@ def _fills(book) -> list:
         for ws in book.worksheets
         for row in ws.iter_rows()
     ]
-
-
-def _download(client, job):
-    return workbook(client.get(reverse("exports:download", args=[job.pk])))
 
 
 # --- The monthly-note compliance matrix ---------------------------------------
@@ -72,17 +54,17 @@ def test_a_large_compliance_export_writes_the_pages_matrix_in_the_background(
     client = login(org_a)
     url = reverse("obligations:note_compliance_export")
     direct = workbook(client.get(url, {"unit": ""}))
-    at_once = _values(direct)
+    at_once = sheet_values(direct)
     assert len(at_once["月小结填报"]) == 1 + 3  # county A's three, not B's
     assert any("缺报" in row for row in at_once["月小结填报"])
     with override_config(EXPORT_BACKGROUND_ROWS=2):
-        job = _start(client, url, django_capture_on_commit_callbacks, unit="")
+        job = start_job(client, url, django_capture_on_commit_callbacks, unit="")
     assert (job.kind, job.total, queued) == ("compliance", 3, [job.pk])
     assert tasks.run_export(job.pk) == ExportJob.Status.DONE
     job.refresh_from_db()
     assert job.filename.startswith("月小结填报情况-")
-    background = _download(client, job)
-    assert _values(background) == at_once  # both sheets, the same rows
+    background = download(client, job)
+    assert sheet_values(background) == at_once  # both sheets, the same rows
     missed = [c for row in direct["月小结填报"].iter_rows() for c in row]
     missed = [c for c in missed if c.value == "缺报"]
     assert missed and all(c.fill.fgColor.rgb.endswith("FFC7CE") for c in missed)
@@ -100,11 +82,11 @@ def test_the_compliance_jobs_digest_reads_only_what_decides_the_rows(
 ):
     client = login(org_a)
     url = reverse("obligations:note_compliance_export")
-    first = _start(client, url, django_capture_on_commit_callbacks, unit="")
-    again = _start(client, url, django_capture_on_commit_callbacks, page="3")
+    first = start_job(client, url, django_capture_on_commit_callbacks, unit="")
+    again = start_job(client, url, django_capture_on_commit_callbacks, page="3")
     assert again == first and ExportJob.objects.count() == 1
     this_month = f"{timezone.localdate():%Y-%m}"  # one month later than shown
-    other = _start(
+    other = start_job(
         client, url, django_capture_on_commit_callbacks, end=this_month, unit=""
     )
     assert other != first and ExportJob.objects.count() == 2
@@ -116,7 +98,7 @@ def test_a_small_compliance_export_comes_directly(
     client = login(org_a)
     with override_config(EXPORT_BACKGROUND_ROWS=3):  # three rows: not above
         response = client.get(reverse("obligations:note_compliance_export"))
-    assert len(_values(workbook(response))["月小结填报"]) == 1 + 3
+    assert len(sheet_values(workbook(response))["月小结填报"]) == 1 + 3
     assert not ExportJob.objects.exists() and queued == []
 
 
@@ -133,15 +115,15 @@ def test_a_large_round_export_writes_the_pages_ranking_in_the_background(
 ):
     client = login(org_a)
     url = reverse("assessment:round_export", args=[round_a.pk])
-    at_once = _values(workbook(client.get(url)))
+    at_once = sheet_values(workbook(client.get(url)))
     assert len(at_once["排名"]) == 1 + 3
     with override_config(EXPORT_BACKGROUND_ROWS=2):
         # a "round" in the query is not the round exported: the path's is
-        job = _start(client, url, django_capture_on_commit_callbacks, round="999")
+        job = start_job(client, url, django_capture_on_commit_callbacks, round="999")
     assert (job.kind, job.total, queued) == ("round", 3, [job.pk])
     assert job.parameters == {"round": [str(round_a.pk)]}
     assert tasks.run_export(job.pk) == ExportJob.Status.DONE
-    assert _values(_download(client, job)) == at_once  # every sheet, same rows
+    assert sheet_values(download(client, job)) == at_once  # every sheet, same rows
     recorded = Entry.objects.filter(
         action=Entry.Action.EXPORT, view="assessment:round_export"
     ).order_by("pk")
@@ -156,15 +138,15 @@ def test_a_round_export_of_a_cohort_counts_and_writes_that_cohort(
     n = round_a.assessments.filter(posting__kind=kind).count()
     client = login(org_a)
     url = reverse("assessment:round_export", args=[round_a.pk])
-    at_once = _values(workbook(client.get(url, {"cohort": f"kind:{kind}"})))
+    at_once = sheet_values(workbook(client.get(url, {"cohort": f"kind:{kind}"})))
     assert len(at_once["排名"]) == 1 + n
     with override_config(EXPORT_BACKGROUND_ROWS=n - 1):
-        job = _start(
+        job = start_job(
             client, url, django_capture_on_commit_callbacks, cohort=f"kind:{kind}"
         )
     assert job.total == n
     assert tasks.run_export(job.pk) == ExportJob.Status.DONE
-    assert _values(_download(client, job)) == at_once
+    assert sheet_values(download(client, job)) == at_once
 
 
 def test_the_round_job_refuses_a_round_out_of_scope_when_it_runs(
@@ -173,7 +155,7 @@ def test_the_round_job_refuses_a_round_out_of_scope_when_it_runs(
     client = login(org_a)
     url = reverse("assessment:round_export", args=[round_a.pk])
     with override_config(EXPORT_BACKGROUND_ROWS=2):
-        job = _start(client, url, django_capture_on_commit_callbacks)
+        job = start_job(client, url, django_capture_on_commit_callbacks)
     # The round handed to the city while the job waits: county A's staff no
     # longer see it (their own scope unchanged), so nothing is written.
     Round.objects.filter(pk=round_a.pk).update(unit=tree.city)
@@ -189,11 +171,11 @@ def test_the_round_jobs_digest_is_the_round_and_its_cohort(
 ):
     client = login(org_a)
     url = reverse("assessment:round_export", args=[round_a.pk])
-    first = _start(client, url, django_capture_on_commit_callbacks, sort="score")
-    again = _start(client, url, django_capture_on_commit_callbacks, cohort="bogus")
+    first = start_job(client, url, django_capture_on_commit_callbacks, sort="score")
+    again = start_job(client, url, django_capture_on_commit_callbacks, cohort="bogus")
     assert again == first  # the export has no sort; an unknown cohort is none
     other_round = make_round(org_a, county_a_postings, name="另一轮")
-    other = _start(
+    other = start_job(
         client,
         reverse("assessment:round_export", args=[other_round.pk]),
         django_capture_on_commit_callbacks,
@@ -205,5 +187,5 @@ def test_a_small_round_export_comes_directly(login, org_a, round_a, queued):
     client = login(org_a)
     with override_config(EXPORT_BACKGROUND_ROWS=3):
         response = client.get(reverse("assessment:round_export", args=[round_a.pk]))
-    assert len(_values(workbook(response))["排名"]) == 1 + 3
+    assert len(sheet_values(workbook(response))["排名"]) == 1 + 3
     assert not ExportJob.objects.exists() and queued == []

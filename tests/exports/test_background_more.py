@@ -17,15 +17,14 @@ from audit.models import Entry
 from cadres.models import Role
 from exports import services, tasks
 from exports.models import ExportJob
-from tests.exports.every_export import overdue_obligation, workbook
+from tests.exports.every_export import (
+    download,
+    overdue_obligation,
+    sheet_values,
+    start_job,
+    workbook,
+)
 from tests.factories import PostingFactory
-
-
-@pytest.fixture
-def queued(monkeypatch):
-    sent = []
-    monkeypatch.setattr(tasks.run_export, "delay", sent.append)
-    return sent
 
 
 @pytest.fixture
@@ -39,23 +38,6 @@ def overdue(world, tree):
         )
 
 
-def _start(client, url, capture, **query) -> ExportJob:
-    with capture(execute=True):
-        response = client.get(url, query)
-    assert response.status_code == 302, response
-    job = ExportJob.objects.latest("pk")
-    assert response["Location"] == reverse("exports:status", args=[job.pk])
-    return job
-
-
-def _values(book) -> dict:
-    return {ws.title: list(ws.iter_rows(values_only=True)) for ws in book.worksheets}
-
-
-def _download(client, job):
-    return workbook(client.get(reverse("exports:download", args=[job.pk])))
-
-
 # --- The overdue obligations and the audit trail in the background ----------
 
 
@@ -64,16 +46,16 @@ def test_a_large_overdue_export_writes_the_pages_rows_in_the_background(
 ):
     client = login(org_a)
     url = reverse("obligations:overdue_export")
-    at_once = _values(workbook(client.get(url, {"kind": "monthly_note"})))
+    at_once = sheet_values(workbook(client.get(url, {"kind": "monthly_note"})))
     assert len(at_once["逾期明细"]) == 1 + 3  # county A's three, not B's
     with override_config(EXPORT_BACKGROUND_ROWS=2):
-        job = _start(
+        job = start_job(
             client, url, django_capture_on_commit_callbacks, kind="monthly_note"
         )
     assert (job.kind, job.total, queued) == ("overdue", 3, [job.pk])
     assert job.parameters == {"kind": ["monthly_note"]}
     assert tasks.run_export(job.pk) == ExportJob.Status.DONE
-    assert _values(_download(client, job)) == at_once  # both sheets, same rows
+    assert sheet_values(download(client, job)) == at_once  # both sheets, same rows
     recorded = Entry.objects.filter(
         action=Entry.Action.EXPORT, view="obligations:overdue_export"
     )
@@ -89,17 +71,17 @@ def test_a_large_audit_export_writes_the_filtered_trail_in_the_background(
     client = login(admin)
     url = reverse("admin:audit_entry_export")
     query = {"action__exact": "login_failed", "q": "guess"}
-    at_once = _values(workbook(client.get(url, query)))
+    at_once = sheet_values(workbook(client.get(url, query)))
     assert [r[2] for r in at_once["审计日志"][1:]] == ["guess2", "guess1", "guess0"]
     with override_config(EXPORT_BACKGROUND_ROWS=2):
-        job = _start(client, url, django_capture_on_commit_callbacks, **query)
+        job = start_job(client, url, django_capture_on_commit_callbacks, **query)
     assert (job.kind, job.total) == ("audit", 3)
     recorded = Entry.objects.filter(
         action=Entry.Action.EXPORT, view="admin:audit_entry_export"
     )
     assert recorded.count() == 2  # at once, then when queued
     assert tasks.run_export(job.pk) == ExportJob.Status.DONE
-    assert _values(_download(client, job)) == at_once
+    assert sheet_values(download(client, job)) == at_once
     assert recorded.count() == 2  # the job itself records nothing more
 
 
@@ -110,7 +92,7 @@ def test_the_audit_job_checks_the_permission_again_when_it_runs(
         audit_services.record(None, Entry.Action.LOGIN_FAILED, username=f"guess{n}")
     client = login(admin)
     with override_config(EXPORT_BACKGROUND_ROWS=2):
-        job = _start(
+        job = start_job(
             client,
             reverse("admin:audit_entry_export"),
             django_capture_on_commit_callbacks,
@@ -135,17 +117,17 @@ def test_a_repeated_request_joins_the_running_job_and_a_later_one_starts_anew(
 ):
     client = login(org_a)
     url = reverse("obligations:overdue_export")
-    first = _start(client, url, django_capture_on_commit_callbacks, unit="")
-    again = _start(client, url, django_capture_on_commit_callbacks, unit="")
+    first = start_job(client, url, django_capture_on_commit_callbacks, unit="")
+    again = start_job(client, url, django_capture_on_commit_callbacks, unit="")
     assert again == first and ExportJob.objects.count() == 1
     assert queued == [first.pk]  # one task
     recorded = Entry.objects.filter(action=Entry.Action.EXPORT)
     assert recorded.count() == 1  # recorded once, when queued
     # Other filters are another export.
-    other = _start(client, url, django_capture_on_commit_callbacks, kind="x")
+    other = start_job(client, url, django_capture_on_commit_callbacks, kind="x")
     assert other != first
     tasks.run_export(first.pk)
-    later = _start(client, url, django_capture_on_commit_callbacks, unit="")
+    later = start_job(client, url, django_capture_on_commit_callbacks, unit="")
     assert later != first and later.status == ExportJob.Status.QUEUED
     assert queued == [first.pk, other.pk, later.pk]
 
@@ -159,9 +141,9 @@ def test_two_requests_at_once_make_one_job(
     second request gets the first's job."""
     client = login(org_a)
     url = reverse("obligations:overdue_export")
-    first = _start(client, url, django_capture_on_commit_callbacks)
+    first = start_job(client, url, django_capture_on_commit_callbacks)
     monkeypatch.setattr(services, "_running", _miss_once(services._running))
-    again = _start(client, url, django_capture_on_commit_callbacks)
+    again = start_job(client, url, django_capture_on_commit_callbacks)
     assert again == first and ExportJob.objects.count() == 1
     assert queued == [first.pk]
 
@@ -183,7 +165,7 @@ def _miss_once(look):
 def done_job(login, org_a, overdue, queued, django_capture_on_commit_callbacks):
     client = login(org_a)
     with override_config(EXPORT_BACKGROUND_ROWS=2):
-        job = _start(
+        job = start_job(
             client,
             reverse("obligations:overdue_export"),
             django_capture_on_commit_callbacks,
@@ -242,7 +224,7 @@ def test_a_job_queued_under_another_scope_writes_nothing(
     login, org_a, tree, overdue, queued, django_capture_on_commit_callbacks, change
 ):
     with override_config(EXPORT_BACKGROUND_ROWS=2):
-        job = _start(
+        job = start_job(
             login(org_a),
             reverse("obligations:overdue_export"),
             django_capture_on_commit_callbacks,
@@ -297,7 +279,7 @@ def test_an_audit_file_is_withdrawn_once_the_view_permission_is_taken(
         audit_services.record(None, Entry.Action.LOGIN_FAILED, username=f"guess{n}")
     client = login(staff)
     with override_config(EXPORT_BACKGROUND_ROWS=2):
-        job = _start(
+        job = start_job(
             client,
             reverse("admin:audit_entry_export"),
             django_capture_on_commit_callbacks,
