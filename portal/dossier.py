@@ -384,7 +384,10 @@ def load_dossier(cadre: Cadre, user) -> Dossier:
         if spec.key == "symposium":
             rows = [a for a in at_symposia if a.posting_id in by_id]
         else:
-            rows = list(spec.records(ids, user))
+            # Unordered: the timeline sorts every record by (date, filed at,
+            # pk) and nothing else reads a kind's order; the models' default
+            # ordering cost ~0.2 ms a kind to compile and sort (12 kinds).
+            rows = list(spec.records(ids, user).order_by())
         for row in rows:
             row.posting = by_id[row.posting_id]
         if spec.finish:

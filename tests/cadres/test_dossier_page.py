@@ -475,3 +475,20 @@ def test_the_dossier_page_runs_a_fixed_number_of_queries(
     # unread badge.
     with django_assert_num_queries(19):
         assert client.get(url).status_code == 200
+
+
+def test_records_of_one_day_are_ordered_by_when_they_were_filed(login, org_a, world):
+    """The timeline alone orders the records (the kinds are read unordered):
+    of two talks on the same day, the one filed later comes first, whatever
+    their primary keys."""
+    from records.models import Talk
+
+    day = dt.date.today() - dt.timedelta(days=3)
+    first = TalkFactory(posting=world.a.posting, talked_on=day, content="先建后填")
+    second = TalkFactory(posting=world.a.posting, talked_on=day, content="后建先填")
+    filed = timezone.now()
+    Talk.objects.filter(pk=first.pk).update(created_at=filed)
+    Talk.objects.filter(pk=second.pk).update(created_at=filed - dt.timedelta(hours=1))
+    talks = _page(login(org_a), world.a.cadre, kind="talk").context["entries"]
+    ours = {first.pk, second.pk}
+    assert [e.record.pk for e in talks if e.record.pk in ours] == [first.pk, second.pk]
