@@ -39,6 +39,12 @@ def ancestor_paths(path: str) -> list[str]:
     return ["/" + "/".join(ids[: i + 1]) + "/" for i in range(len(ids))]
 
 
+def subtree_q(unit: "Unit", prefix: str = "") -> Q:
+    """The units of `unit`'s subtree (itself included), as a filter on
+    `prefix` + Unit fields: their path begins with its path."""
+    return Q(**{f"{prefix}path__startswith": unit.path})
+
+
 def jurisdiction_q(user, prefix: str = "") -> Q:
     """What org staff manage (batches, assessment rounds), as a filter on
     `prefix` + the object's fields: those held by a unit in their
@@ -47,17 +53,17 @@ def jurisdiction_q(user, prefix: str = "") -> Q:
     if role == Role.ADMIN:
         return Q()
     if role == Role.ORG_STAFF:
-        return Q(**{f"{prefix}unit__path__startswith": user.unit.path})
+        return subtree_q(user.unit, f"{prefix}unit__")
     return Q(pk__in=[])
 
 
 class UnitQuerySet(models.QuerySet):
     def subtree(self, unit: "Unit"):
-        return self.filter(path__startswith=unit.path)
+        return self.filter(subtree_q(unit))
 
     def beyond(self, unit: "Unit"):
         """Every unit outside `unit`'s subtree."""
-        return self.exclude(path__startswith=unit.path)
+        return self.exclude(subtree_q(unit))
 
 
 class Unit(models.Model):

@@ -36,8 +36,9 @@ class NotificationQuerySet(models.QuerySet):
         their scope (Obligation.visible_to), never the skipped steps."""
         if not getattr(user, "is_authenticated", False):
             return self.none()
+        # A recipient's own notifications are few: the posting's units joined.
         return self.filter(
-            obligation_scope_q(user, prefix="obligation__"),
+            obligation_scope_q(user, prefix="obligation__", joined=True),
             recipient=user,
             obligation__status=Obligation.Status.OPEN,
         ).exclude(status=Notification.Status.SKIPPED)

@@ -76,13 +76,13 @@ def shown_q(shown: str, today: dt.date | None = None) -> Q:
     return Q()
 
 
-def obligation_scope_q(user, prefix: str = "") -> Q:
+def obligation_scope_q(user, prefix: str = "", *, joined: bool = False) -> Q:
     """The obligations `user` may see, as a filter on `prefix` + Obligation
     fields: through the posting (Posting.scope_q) and every other parent its
     kind names (Kind.scope_q): an evaluation's obligation needs its round in
     scope too. A notification tests it through its obligation (a join, not a
-    subquery)."""
-    q = Posting.scope_q(user, prefix=f"{prefix}posting__")
+    subquery); `joined` as Posting.scope_parts has it."""
+    q = Posting.scope_q(user, prefix=f"{prefix}posting__", joined=joined)
     # Kinds sharing a parent share its filter: built once, not per kind.
     by_rule: dict = {}
     for key, kind in registry.KINDS.items():
