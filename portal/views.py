@@ -20,7 +20,7 @@ from assessment.evaluations import posting_tasks
 from assessment.models import Round
 from cadres import idcard, services
 from cadres.forms import CadreFilterForm, CadreForm
-from cadres.models import Gender, Rank
+from cadres.models import Cadre, Gender, Rank
 from cadres.policy import role_may_use
 from guazhi.excel import build_sheets, in_background, xlsx_response
 from guazhi.forms import submit
@@ -34,7 +34,7 @@ from guazhi.listing import (
 )
 from portal import dossier, exports
 from postings import services as posting_services
-from postings.models import Posting, cadres_visible_to
+from postings.models import Posting, cadres_visible_to, count_cadres_visible
 from records.host_write import HostWrite, host_write_refusal
 from records.models import NoteMonthLock
 from records.rules import mark_locked
@@ -62,9 +62,10 @@ def filtered_cadres(request: AuthenticatedHttpRequest):
 
 def cadre_list(request: AuthenticatedHttpRequest):
     form, qs, sort = filtered_cadres(request)
-    # The paginator counts the filtered rows: one COUNT query. The rows are
-    # plain values: no model instances for a read-only table.
-    page = paginate(request, qs.values_list(*CADRE_ROW_FIELDS, named=True))
+    # The filtered rows in scope, counted as count_cadres_visible does. The
+    # rows are plain values: no model instances for a read-only table.
+    count = count_cadres_visible(request.user, form.filter(Cadre.objects.all()))
+    page = paginate(request, qs.values_list(*CADRE_ROW_FIELDS, named=True), count=count)
     if searched := form.id_number_query():
         audit.record(
             request,
