@@ -60,11 +60,16 @@ def filtered_cadres(request: AuthenticatedHttpRequest):
     return form, qs, sort
 
 
+def count_filtered_cadres(request: AuthenticatedHttpRequest, form) -> int:
+    """How many rows filtered_cadres holds, counted as count_cadres_visible
+    does (a top-level jurisdiction: all less the few outside it)."""
+    return count_cadres_visible(request.user, form.filter(Cadre.objects.all()))
+
+
 def cadre_list(request: AuthenticatedHttpRequest):
     form, qs, sort = filtered_cadres(request)
-    # The filtered rows in scope, counted as count_cadres_visible does. The
-    # rows are plain values: no model instances for a read-only table.
-    count = count_cadres_visible(request.user, form.filter(Cadre.objects.all()))
+    # The rows are plain values: no model instances for a read-only table.
+    count = count_filtered_cadres(request, form)
     page = paginate(request, qs.values_list(*CADRE_ROW_FIELDS, named=True), count=count)
     if searched := form.id_number_query():
         audit.record(
@@ -214,8 +219,8 @@ def _dossier_target(cadre) -> str:
 def cadre_export(request: AuthenticatedHttpRequest):
     """The cadre list as filtered on screen, as .xlsx; a large one is made in
     the background (guazhi.excel.in_background)."""
-    _form, qs, _sort = filtered_cadres(request)
-    rows = qs.count()
+    form, qs, _sort = filtered_cadres(request)
+    rows = count_filtered_cadres(request, form)
     if queued := in_background(request, "cadres", rows):
         return queued
     shown = idcard.shown_to(request.user)
